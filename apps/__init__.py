@@ -1,0 +1,1 @@
+"""Front ends only: widgets, plots and wiring. The maths lives in models/."""

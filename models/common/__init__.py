@@ -1,0 +1,1 @@
+"""Pieces every demo needs: errors, progress, device choice, checkpoints and audio I/O."""

@@ -1,0 +1,37 @@
+"""Checkpoints as one safetensors file whose metadata carries the model's JSON config.
+
+One file instead of a weights/config pair means a checkpoint can never lose its config.
+"""
+import json
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+
+from models.common.errors import InputError
+
+CONFIG_KEY = "paperlab_config"
+
+
+def save_checkpoint(path: str | Path, tensors: dict[str, torch.Tensor], config: dict) -> Path:
+    """Write tensors plus config; contiguous CPU copies so any device's tensors can be saved."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    flat = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
+    save_file(flat, str(path), metadata={CONFIG_KEY: json.dumps(config, sort_keys=True)})
+    return path
+
+
+def load_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
+    """Read a checkpoint written by :func:`save_checkpoint`; bad files raise InputError."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"Checkpoint not found: {path.name}")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise InputError(f"{path.name} is not a readable safetensors file ({exc}).") from exc
+    return tensors, json.loads(meta.get(CONFIG_KEY, "{}"))
