@@ -10,7 +10,7 @@ import os
 
 import gradio as gr
 
-from apps.common import TMP_ROOT, UPLOAD_LIMIT_MB, sweep_sessions
+from apps.common import SESSION_TTL_S, TMP_ROOT, UPLOAD_LIMIT_MB, sweep_sessions
 from apps.gradio_pages import home, page_modules
 from models.common.device import set_device
 
@@ -19,7 +19,8 @@ CSS = ".paperlab-demo-card {padding: 0.5rem 1rem;}"
 
 def build_app() -> gr.Blocks:
     """Home page at ``/`` plus one route per demo, all registered from apps.catalogue."""
-    with gr.Blocks(title="PaperLab") as app:
+    # delete_cache: Gradio removes its own cached uploads/outputs older than 6 h, hourly.
+    with gr.Blocks(title="PaperLab", delete_cache=(3600, SESSION_TTL_S)) as app:
         home.build()
     for title, slug, module in page_modules():
         with app.route(title, f"/{slug}"):

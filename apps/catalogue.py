@@ -95,5 +95,5 @@ def papers_markdown(d: Demo) -> str:
 
 def not_built_markdown(d: Demo) -> str:
     """What a page says until its demo is built, so nobody mistakes a placeholder for a demo."""
-    return (f"## {d.title}\n\n**This page is not built yet.** It will show: {d.summary}\n\n"
+    return (f"# {d.title}\n\n**This page is not built yet.** It will show: {d.summary}\n\n"
             f"Papers:\n{papers_markdown(d)}")
