@@ -1,0 +1,105 @@
+"""Train the iSTFTNet-style vocoder on the offline corpus and write assets/voice/istftnet.safetensors.
+
+    python scripts/train_vocoder.py --minutes 30
+
+Time-capped rather than step-capped because the machine is shared: the learning rate follows a
+cosine over the time budget, and the checkpoint with the best validation mel distance is kept.
+One thread by default (other jobs share the 2 cores).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from models.speech.voice.corpus import EVAL_VOICES, TRAIN_VOICES, speak_corpus  # noqa: E402
+from models.speech.voice.features import MEL, log_mel  # noqa: E402
+from models.speech.voice.istftnet import CHECKPOINT, ISTFTVocoder, parameter_count, save_vocoder, vocoder_loss  # noqa: E402
+
+
+def random_batch(clips: list[np.ndarray], rng: np.random.Generator, batch: int, samples: int) -> torch.Tensor:
+    """Random crops with a random gain of -12..0 dB, so the vocoder sees many loudness levels."""
+    out = np.zeros((batch, samples), dtype=np.float32)
+    for b in range(batch):
+        clip = clips[rng.integers(len(clips))]
+        start = rng.integers(max(1, len(clip) - samples))
+        piece = clip[start:start + samples]
+        out[b, : len(piece)] = piece * 10 ** (rng.uniform(-12, 0) / 20)
+    return torch.from_numpy(out)
+
+
+@torch.no_grad()
+def validate(model: ISTFTVocoder, clips: list[np.ndarray]) -> float:
+    """Mean L1 log-mel distance between each clip and its vocoded mel."""
+    model.eval()
+    dists = []
+    for clip in clips:
+        mel = log_mel(clip)
+        wav = model(mel[None])[0]
+        n = min(mel.shape[-1], log_mel(wav).shape[-1])
+        dists.append(float((log_mel(wav)[:, :n] - mel[:, :n]).abs().mean()))
+    model.train()
+    return float(np.mean(dists))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=30.0, help="training time budget")
+    parser.add_argument("--per-voice", type=int, default=90, help="training sentences per voice")
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--frames", type=int, default=32, help="crop length in mel frames")
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=CHECKPOINT)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    t0 = time.time()
+
+    train = [u.audio for u in speak_corpus("train", TRAIN_VOICES, args.per_voice)]
+    val = [u.audio for u in speak_corpus("val", EVAL_VOICES, 5)]
+    hours = sum(len(a) for a in train) / MEL.sr / 3600
+    print(json.dumps({"event": "data", "train_clips": len(train), "train_hours": round(hours, 3),
+                      "val_clips": len(val), "seconds": round(time.time() - t0, 1)}), flush=True)
+
+    model = ISTFTVocoder()
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.8, 0.99))
+    budget = args.minutes * 60
+    start, step, best = time.time(), 0, math.inf
+    samples = args.frames * MEL.hop
+    while (elapsed := time.time() - start) < budget:
+        for group in opt.param_groups:
+            group["lr"] = args.lr * 0.5 * (1 + math.cos(math.pi * elapsed / budget))
+        audio = random_batch(train, rng, args.batch, samples)
+        loss, parts = vocoder_loss(model, log_mel(audio), audio)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        if step % 250 == 0 or time.time() - start >= budget:
+            dist = validate(model, val)
+            if dist < best:
+                best = dist
+                save_vocoder(model, args.out, {"steps": step, "val_mel_l1": round(dist, 4),
+                                               "train_minutes": round(elapsed / 60, 1),
+                                               "train_hours_audio": round(hours, 3)})
+            print(json.dumps({"step": step, "minutes": round(elapsed / 60, 1), **{k: round(v, 4) for k, v in parts.items()},
+                              "val_mel_l1": round(dist, 4), "best": round(best, 4)}), flush=True)
+    print(json.dumps({"event": "done", "steps": step, "best_val_mel_l1": round(best, 4),
+                      "parameters": parameter_count(model), "total_minutes": round((time.time() - t0) / 60, 1),
+                      "checkpoint_mb": round(args.out.stat().st_size / 2**20, 2) if args.out.exists() else None}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
