@@ -74,15 +74,16 @@ def synthesize(text: str, voice: str = "espeak:en-us", sr: int = 16000,
                 cmd += ["-s", str(int(np.clip(rate, 80, 450)))]
             if pitch is not None:
                 cmd += ["-p", str(int(np.clip(pitch, 0, 99)))]
-            cmd.append(text)
+            cmd.append("--stdin")  # text on stdin: a sentence starting with "-" is not an option
         elif engine == "flite" and name in FLITE_VOICES:
             cmd = ["flite", "-voice", name, "-o", str(wav)]
             if rate is not None:  # flite's duration_stretch: >1 is slower; 175 wpm is its pace
                 cmd += ["--setf", f"duration_stretch={175.0 / float(np.clip(rate, 80, 450)):.3f}"]
-            cmd += ["-t", text]
+            (Path(tmp) / "text.txt").write_text(text)
+            cmd += ["-f", str(Path(tmp) / "text.txt")]
         else:
             raise InputError(f"Unknown voice '{voice}'. Pick one of list_voices(), e.g. 'espeak:en-us' or 'flite:slt'.")
-        done = subprocess.run(cmd, capture_output=True, timeout=_TIMEOUT_S)
+        done = subprocess.run(cmd, input=text.encode(), capture_output=True, timeout=_TIMEOUT_S)
         if done.returncode != 0 or not wav.is_file() or wav.stat().st_size <= 44:
             raise InputError(f"Voice '{voice}' could not speak this text: {done.stderr.decode(errors='replace')[:200]}")
         audio, native_sr = sf.read(str(wav), dtype="float32", always_2d=True)
