@@ -41,7 +41,7 @@ def sentences(split: str, seed: int = 0) -> list[str]:
             raise FileNotFoundError(f"{path} is missing: install Debian's fortunes packages (apt-get install fortunes)")
         for cookie in path.read_text(encoding="latin-1").split("\n%\n"):
             text = " ".join(cookie.split()).split(" -- ")[0].strip()  # drop "-- Author" attributions
-            if _CLEAN.match(text) and 6 <= len(text.split()) <= 20:
+            if _CLEAN.match(text) and text[0].isalpha() and 6 <= len(text.split()) <= 20:
                 found.add(text)
     ordered = sorted(found)
     random.Random(seed).shuffle(ordered)
