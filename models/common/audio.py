@@ -64,7 +64,8 @@ def check_audio(audio: np.ndarray, sr: int, target_sr: int | None = None, mono: 
     if seconds < MIN_SECONDS:
         raise InputError(f"{name} is {seconds * 1000:.0f} ms long; at least {MIN_SECONDS * 1000:.0f} ms is needed.")
     if max_seconds is not None and seconds > max_seconds:
-        raise InputError(f"{name} is {seconds:.0f} s long; this demo accepts at most {max_seconds:.0f} s. Trim it and try again.")
+        raise InputError(f"{name} is {seconds:.0f} s long; this demo accepts at most {max_seconds:.0f} s. "
+                         "Trim it and try again.")
     if not np.all(np.isfinite(audio)):
         raise InputError(f"{name} contains NaN or infinite samples.")
     if np.max(np.abs(audio)) < 1e-5:

@@ -25,7 +25,7 @@ def test_eight_clients_get_their_own_results_and_files(gradio_url):
     with ThreadPoolExecutor(CLIENTS) as pool:
         results = list(pool.map(lambda n: call(gradio_url, n), notes, timeout=120))
 
-    for note, (session, _, report) in zip(notes, results):
+    for note, (session, _, report) in zip(notes, results, strict=True):
         assert report["note"] == note
         assert report["session"] == session
     server_paths = {file_data["path"] for _, file_data, _ in results}

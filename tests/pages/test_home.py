@@ -1,5 +1,6 @@
 """The app shell: flags and environment conventions, and the home page's handler."""
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import app
@@ -31,5 +32,5 @@ def test_environment_report_goes_to_the_sessions_own_dir(tmp_path, monkeypatch):
     a = home.download_environment("first", SimpleNamespace(session_hash="aaa"))
     b = home.download_environment("second", SimpleNamespace(session_hash="bbb"))
     assert a != b and "aaa" in a and "bbb" in b
-    report = json.loads(open(a).read())
+    report = json.loads(Path(a).read_text())
     assert report["note"] == "first" and report["device"] in ("cpu", "cuda")

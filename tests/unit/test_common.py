@@ -8,13 +8,13 @@ import gradio as gr
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
 
-from apps import common  # noqa: E402
-from models.common.errors import InputError  # noqa: E402
-from models.common.progress import report  # noqa: E402
+from apps import common
+from models.common.errors import InputError
+from models.common.progress import report
 
 
 def test_user_message_passes_input_errors_and_hides_internals():
