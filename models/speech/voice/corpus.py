@@ -20,7 +20,8 @@ from models.speech.voice.features import MEL, peak_normalise
 
 FORTUNES_DIR = Path("/usr/share/games/fortunes")
 FORTUNE_FILES = ("wisdom", "literature", "platitudes", "people", "science")
-TRAIN_VOICES = ("flite:kal", "flite:awb", "flite:rms", "flite:slt", "espeak:en-us", "espeak:en-gb+f3", "espeak:en-us+m3")
+TRAIN_VOICES = ("flite:kal", "flite:awb", "flite:rms", "flite:slt",
+                "espeak:en-us", "espeak:en-gb+f3", "espeak:en-us+m3")
 EVAL_VOICES = ("flite:awb", "flite:slt", "flite:rms", "espeak:en-us")
 _CLEAN = re.compile(r"^[A-Za-z ,.;:'?!-]+$")
 

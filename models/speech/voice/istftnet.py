@@ -58,7 +58,8 @@ class ISTFTVocoder(nn.Module):
         super().__init__()
         self.cfg, self.mel = cfg, mel
         self.pre = nn.Conv1d(mel.n_mels, cfg.channels, cfg.kernel, padding=cfg.kernel // 2)
-        self.blocks = nn.Sequential(*[ConvNeXtBlock(cfg.channels, cfg.kernel, cfg.expansion) for _ in range(cfg.blocks)])
+        self.blocks = nn.Sequential(*[ConvNeXtBlock(cfg.channels, cfg.kernel, cfg.expansion)
+                                      for _ in range(cfg.blocks)])
         self.norm = nn.LayerNorm(cfg.channels)
         self.head = nn.Linear(cfg.channels, 2 * mel.n_freq)  # log-magnitude correction and phase
         nn.init.zeros_(self.head.weight)

@@ -1,0 +1,57 @@
+"""Scores for generated speech: mel distance, PESQ, STOI, and a speaker-similarity proxy.
+
+PESQ (ITU-T P.862, wide-band) and STOI come from the ``pesq`` and ``pystoi`` packages; they need
+a time-aligned reference, which copy-synthesis and frame-wise kNN conversion both preserve.
+No speaker-verification network can be downloaded here, so speaker similarity is the cosine
+similarity of mean-and-spread cepstral statistics (a classic i-vector-free proxy).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from models.speech.voice.features import MEL, cepstra, log_mel
+
+
+def _aligned(reference: np.ndarray, degraded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n = min(len(reference), len(degraded))
+    return reference[:n].astype(np.float64), degraded[:n].astype(np.float64)
+
+
+def mel_distance(reference: np.ndarray, degraded: np.ndarray) -> float:
+    """Mean absolute log-mel difference (nats), the vocoder papers' "mel L1"; lower is better."""
+    r, d = _aligned(reference, degraded)
+    a, b = log_mel(r.astype(np.float32)), log_mel(d.astype(np.float32))
+    return float((a - b).abs().mean())
+
+
+def pesq_wb(reference: np.ndarray, degraded: np.ndarray) -> float:
+    """Wide-band PESQ (MOS-LQO, about 1.0-4.6); higher is better."""
+    from pesq import pesq
+
+    r, d = _aligned(reference, degraded)
+    return float(pesq(MEL.sr, r, d, "wb"))
+
+
+def stoi(reference: np.ndarray, degraded: np.ndarray) -> float:
+    """Short-time objective intelligibility (0-1); higher is better."""
+    from pystoi import stoi as _stoi
+
+    r, d = _aligned(reference, degraded)
+    return float(_stoi(r, d, MEL.sr, extended=False))
+
+
+def speaker_vector(audio: np.ndarray) -> np.ndarray:
+    """Mean and standard deviation of cepstra c1..c19 over voiced (loud) frames."""
+    logmel = log_mel(audio)
+    ceps = cepstra(logmel)[1:]
+    energy = logmel.mean(dim=0)
+    loud = energy > energy.max() - 4.0  # within ~35 dB of the loudest frame: skips pauses
+    ceps = ceps[:, loud] if int(loud.sum()) > 2 else ceps
+    return torch.cat([ceps.mean(dim=1), ceps.std(dim=1)]).numpy()
+
+
+def speaker_similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Cosine similarity of :func:`speaker_vector`s (1 = same cepstral statistics)."""
+    u, v = speaker_vector(a), speaker_vector(b)
+    return float(u @ v / (np.linalg.norm(u) * np.linalg.norm(v) + 1e-9))

@@ -1,0 +1,94 @@
+"""Built-in target voices for conversion: synthetic speakers reading the Rainbow Passage, and
+the real recordings that ship inside the gradio wheel.
+
+The Rainbow Passage (Fairbanks, 1940; public domain) is the standard speech-pathology reading
+text because it contains nearly every English phoneme, which is what a kNN reference set needs:
+a source frame can only be converted well if some reference frame says the same sound.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from models.common.errors import InputError
+from models.speech.synth import synthesize
+from models.speech.voice.features import MEL, peak_normalise
+
+RAINBOW_PASSAGE = (
+    "When the sunlight strikes raindrops in the air, they act as a prism and form a rainbow. "
+    "The rainbow is a division of white light into many beautiful colors. These take the shape "
+    "of a long round arch, with its path high above, and its two ends apparently beyond the horizon. "
+    "There is, according to legend, a boiling pot of gold at one end. People look, but no one ever "
+    "finds it. When a man looks for something beyond his reach, his friends say he is looking for "
+    "the pot of gold at the end of the rainbow."
+)
+SYNTHETIC_TARGETS = {
+    "flite slt (US female, from recordings)": "flite:slt",
+    "flite awb (Scottish male, from recordings)": "flite:awb",
+    "flite rms (US male, from recordings)": "flite:rms",
+    "flite kal (US male, diphones)": "flite:kal",
+    "espeak en-gb f4 (formant synthesis)": "espeak:en-gb+f4",
+}
+RECORDED_TARGETS = {
+    "Recorded: cate_blanch (real speech, 8 s)": "cate_blanch",
+    "Recorded: heath_ledger (real speech, 3 s)": "heath_ledger",
+}
+
+
+def target_names() -> list[str]:
+    """Names for the target-voice picker, synthetic first."""
+    return [*SYNTHETIC_TARGETS, *RECORDED_TARGETS]
+
+
+@functools.cache
+def builtin_reference(name: str) -> np.ndarray:
+    """Reference audio (mono, MEL.sr) of a built-in target voice, made once per process."""
+    if name in SYNTHETIC_TARGETS:
+        return peak_normalise(synthesize(RAINBOW_PASSAGE, SYNTHETIC_TARGETS[name], sr=MEL.sr))
+    if name in RECORDED_TARGETS:
+        from models.speech.data import real_speech_clips
+
+        clips = real_speech_clips(MEL.sr)
+        if RECORDED_TARGETS[name] in clips:
+            return peak_normalise(clips[RECORDED_TARGETS[name]])
+        raise InputError(f"The recording behind '{name}' is not installed here; pick another voice or upload one.")
+    raise InputError(f"Unknown target voice '{name}'. Pick one from the list or upload a reference clip.")
+
+
+UPLOADED = "Uploaded / recorded reference"
+NO_CONVERSION = "None (keep the engine's voice)"
+
+
+@functools.cache
+def _builtin_bank(name: str):
+    from models.speech.voice.knn_vc import reference_bank
+
+    return reference_bank(builtin_reference(name), name=f"The built-in voice '{name}'")
+
+
+def target_bank(name: str, reference_path: str | None = None):
+    """The kNN reference bank for a picker choice: a built-in voice (cached), or the uploaded
+    clip when ``name`` is :data:`UPLOADED`. Returns None for :data:`NO_CONVERSION`."""
+    from models.common.audio import load_audio
+    from models.speech.voice.knn_vc import MAX_REFERENCE_SECONDS, reference_bank
+
+    if name == NO_CONVERSION:
+        return None
+    if name == UPLOADED:
+        if not reference_path:
+            raise InputError("Upload or record a reference clip of the target voice first (a few seconds of speech).")
+        audio, _ = load_audio(reference_path, target_sr=MEL.sr, max_seconds=MAX_REFERENCE_SECONDS)
+        return reference_bank(peak_normalise(audio))
+    return _builtin_bank(name)
+
+
+def reference_audio(name: str, reference_path: str | None = None) -> np.ndarray:
+    """The raw reference audio behind a picker choice (for scoring speaker similarity)."""
+    from models.common.audio import load_audio
+
+    if name == UPLOADED:
+        if not reference_path:
+            raise InputError("Upload or record a reference clip of the target voice first.")
+        return load_audio(reference_path, target_sr=MEL.sr)[0]
+    return builtin_reference(name)
