@@ -1,0 +1,1 @@
+"""CycleNet (RCF) and SparseTSF forecasting: data, models, training, checkpoints."""

@@ -1,0 +1,100 @@
+"""One (model, data, L, H, W, seed) run: build, train (or load), evaluate, save/load checkpoints.
+
+The benchmark, the training script and both pages go through here, so a number in the README
+and a number in the page come from the same code.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from models.common.checkpoint import load_checkpoint, save_checkpoint
+from models.common.errors import InputError
+from models.common.progress import Progress
+from models.forecasting import registry, train
+from models.forecasting.cycle import from_reference
+from models.forecasting.data import Splits
+from models.forecasting.sparsetsf import check_multiples
+
+
+@dataclass
+class Trained:
+    """A fitted model plus everything the results table shows about it."""
+
+    name: str
+    model: nn.Module
+    config: dict  # name, dataset, channels, L, H, W, seed: enough to rebuild the module
+    metrics: dict = field(default_factory=dict)  # test mse/mae, params, train_seconds, epochs
+
+    @property
+    def has_cycle(self) -> bool:
+        return getattr(self.model, "cycle", None) is not None
+
+
+def check_config(names: list[str], L: int, H: int, W: int) -> None:
+    """Refuse a configuration before any training starts, with the fix in the message."""
+    if not names:
+        raise InputError("Pick at least one model to compare.")
+    if any(registry.spec(n).needs_multiples for n in names):
+        check_multiples(L, H, W)
+
+
+def run(name: str, splits: Splits, dataset: str, channels: list[str], seed: int = 2024,
+        progress: Progress | None = None) -> Trained:
+    """Build and train one model with the reference protocol, then score it on the test set."""
+    spec = registry.spec(name)
+    L, H, W = splits.L, splits.H, splits.W
+    model = spec.build(L, H, W, len(channels))
+    config = {"name": name, "dataset": dataset, "channels": channels, "L": L, "H": H, "W": W, "seed": seed}
+    fitted = None
+    if spec.trainable:
+        fitted = train.fit(model, splits, spec.lr_for(dataset), seed=seed, progress=progress, label=name)
+    return _score(Trained(name, model, config), splits, fitted)
+
+
+def _score(trained: Trained, splits: Splits, fitted: train.FitResult | None) -> Trained:
+    metrics = train.evaluate(trained.model, splits, "test")
+    metrics["params"] = registry.count_parameters(trained.model)
+    metrics["train_seconds"] = round(fitted.seconds, 2) if fitted else 0.0
+    metrics["train_cpu_seconds"] = round(fitted.cpu_seconds, 2) if fitted else 0.0
+    metrics["epochs"] = fitted.epochs if fitted else 0
+    trained.metrics = metrics
+    return trained
+
+
+def save(trained: Trained, path: str | Path) -> Path:
+    """Safetensors weights + JSON config (with the training-time metrics for reference)."""
+    return save_checkpoint(path, trained.model.state_dict(), {**trained.config, "train_metrics": trained.metrics})
+
+
+def load(path: str | Path, splits: Splits | None = None) -> Trained:
+    """Rebuild a saved model; with ``splits`` its test metrics are recomputed on them."""
+    tensors, config = load_checkpoint(path)
+    try:
+        model = registry.build(config["name"], config["L"], config["H"], config["W"], len(config["channels"]))
+        model.load_state_dict(tensors)
+    except (KeyError, RuntimeError) as exc:
+        raise InputError(f"{Path(path).name} is not a forecasting checkpoint of this demo ({exc}).") from None
+    model.eval()
+    trained = Trained(config["name"], model, config, dict(config.get("train_metrics", {})))
+    if splits is not None:
+        trained.metrics.update(train.evaluate(model, splits, "test"))
+    return trained
+
+
+def load_reference(state_dict: dict[str, torch.Tensor], L: int, H: int, channels: list[str],
+                   first_row_phase: int = 0, dataset: str = "") -> Trained:
+    """A model trained by ACAT-SCUT/CycleNet (its state_dict keys), with Q rotated to true phase."""
+    ours = from_reference(state_dict, L, first_row_phase)
+    W = ours["cycle.data"].shape[0]
+    name = "CycleNet/MLP" if "backbone.net.0.weight" in ours else "CycleNet/Linear"
+    model = registry.build(name, L, H, W, len(channels))
+    model.load_state_dict(ours)
+    model.eval()
+    config = {"name": name, "dataset": dataset, "channels": channels, "L": L, "H": H, "W": W,
+              "seed": None, "source": "reference CycleNet checkpoint"}
+    return Trained(name, model, config)
+
