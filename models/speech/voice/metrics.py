@@ -55,3 +55,18 @@ def speaker_similarity(a: np.ndarray, b: np.ndarray) -> float:
     """Cosine similarity of :func:`speaker_vector`s (1 = same cepstral statistics)."""
     u, v = speaker_vector(a), speaker_vector(b)
     return float(u @ v / (np.linalg.norm(u) * np.linalg.norm(v) + 1e-9))
+
+
+def conversion_scores(source: np.ndarray, converted: np.ndarray, target: np.ndarray, aligned: bool = True) -> dict:
+    """Did the voice move toward the target (similarities) while the words survived (STOI)?
+
+    STOI compares the output with the source frame by frame, so it is only reported when the
+    conversion kept the timing (``aligned``: no speed change or pitch shift).
+    """
+    scores = {
+        "speaker similarity to target": round(speaker_similarity(converted, target), 3),
+        "speaker similarity to source": round(speaker_similarity(converted, source), 3),
+    }
+    if aligned:
+        scores["STOI vs source"] = round(stoi(source, converted), 3)
+    return scores

@@ -32,6 +32,9 @@ SOURCE_VOICES = {
     "flite rms (US male)": "flite:rms",
     "flite kal (US male)": "flite:kal",
 }
+DEFAULT_TEXT = ("When the evening light fades over the quiet harbour, the old fishermen mend their nets "
+                "and tell stories of distant seas.")
+"""Twenty words: the sentence the benchmark times and the page speaks by default."""
 DEFAULT_RATE = 175  # words per minute, espeak-ng's default
 DEFAULT_PITCH = 50  # espeak-ng's 0-99 scale
 

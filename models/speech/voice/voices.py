@@ -11,9 +11,11 @@ import functools
 
 import numpy as np
 
+from models.common.audio import load_audio
 from models.common.errors import InputError
 from models.speech.synth import synthesize
 from models.speech.voice.features import MEL, peak_normalise
+from models.speech.voice.knn_vc import MAX_REFERENCE_SECONDS, MIN_REFERENCE_SECONDS, Bank, reference_bank
 
 RAINBOW_PASSAGE = (
     "When the sunlight strikes raindrops in the air, they act as a prism and form a rainbow. "
@@ -37,8 +39,13 @@ RECORDED_TARGETS = {
 
 
 def target_names() -> list[str]:
-    """Names for the target-voice picker, synthetic first."""
+    """Names of the built-in target voices, synthetic first."""
     return [*SYNTHETIC_TARGETS, *RECORDED_TARGETS]
+
+
+def target_choices() -> list[str]:
+    """Every choice of the target-voice picker: none, the built-ins, or an uploaded clip."""
+    return [NO_CONVERSION, *target_names(), UPLOADED]
 
 
 @functools.cache
@@ -58,21 +65,19 @@ def builtin_reference(name: str) -> np.ndarray:
 
 UPLOADED = "Uploaded / recorded reference"
 NO_CONVERSION = "None (keep the engine's voice)"
+DEFAULT_TARGET = "flite slt (US female, from recordings)"
+REFERENCE_HINT = (f"Reference clip ({MIN_REFERENCE_SECONDS:.0f}-{MAX_REFERENCE_SECONDS:.0f} s of the target voice; "
+                  f"used when '{UPLOADED}' is picked)")
 
 
 @functools.cache
-def _builtin_bank(name: str):
-    from models.speech.voice.knn_vc import reference_bank
-
+def _builtin_bank(name: str) -> Bank:
     return reference_bank(builtin_reference(name), name=f"The built-in voice '{name}'")
 
 
-def target_bank(name: str, reference_path: str | None = None):
+def target_bank(name: str, reference_path: str | None = None) -> Bank | None:
     """The kNN reference bank for a picker choice: a built-in voice (cached), or the uploaded
     clip when ``name`` is :data:`UPLOADED`. Returns None for :data:`NO_CONVERSION`."""
-    from models.common.audio import load_audio
-    from models.speech.voice.knn_vc import MAX_REFERENCE_SECONDS, reference_bank
-
     if name == NO_CONVERSION:
         return None
     if name == UPLOADED:
@@ -85,8 +90,6 @@ def target_bank(name: str, reference_path: str | None = None):
 
 def reference_audio(name: str, reference_path: str | None = None) -> np.ndarray:
     """The raw reference audio behind a picker choice (for scoring speaker similarity)."""
-    from models.common.audio import load_audio
-
     if name == UPLOADED:
         if not reference_path:
             raise InputError("Upload or record a reference clip of the target voice first.")
