@@ -13,9 +13,6 @@ from models.speech.voice.features import MEL, peak_normalise
 from models.speech.voice.vocoders import DEFAULT_VOCODER, VOCODERS
 
 DEMO = demo("voice")
-DEFAULT_TEXT = ("When the evening light fades over the quiet harbour, the old fishermen mend their nets "
-                "and tell stories of distant seas.")
-DEFAULT_TARGET = "flite slt (US female, from recordings)"
 CONVERT_SOURCE_EXAMPLE = "Held-out sentence, espeak en-us"
 
 
@@ -64,13 +61,8 @@ def convert_clip(source_choice: str, source_upload: str | None, target: str, ref
     out = knn_vc.convert(source, bank, blend=blend, speed=speed, semitones=semitones, vocoder=vocoder)
     audio = peak_normalise(out.audio)
     wav = save_wav(out_dir / "converted.wav", audio, MEL.sr)
-    reference_audio = peak_normalise(voices.reference_audio(target, reference))
-    table = {
-        "speaker similarity to target": round(metrics.speaker_similarity(audio, reference_audio), 3),
-        "speaker similarity to source": round(metrics.speaker_similarity(audio, source), 3),
-    }
-    if speed == 1.0 and semitones == 0.0:  # STOI needs the time alignment kNN matching keeps
-        table["STOI vs source"] = round(metrics.stoi(source, audio), 3)
+    table = metrics.conversion_scores(source, audio, voices.reference_audio(target, reference),
+                                      aligned=speed == 1.0 and semitones == 0.0)
     scores = write_download(out_dir, "conversion_metrics.json", table)
     fig = plots.spectrograms({"source": source, "converted": audio})
     rows = [[k, v] for k, v in table.items()]
@@ -93,25 +85,20 @@ def run_lab(example: str, upload: str | None, chosen: list[str], request: gr.Req
 
 
 def _target_picker() -> tuple[gr.Dropdown, gr.Audio]:
-    target = gr.Dropdown([voices.NO_CONVERSION, *voices.target_names(), voices.UPLOADED], value=DEFAULT_TARGET,
+    target = gr.Dropdown(voices.target_choices(), value=voices.DEFAULT_TARGET,
                          label="Target voice", info="Built-in speakers, real recordings, or your own reference clip")
-    reference = gr.Audio(sources=["upload", "microphone"], type="filepath",
-                         label=f"Reference clip ({knn_vc.MIN_REFERENCE_SECONDS:.0f}-"
-                               f"{knn_vc.MAX_REFERENCE_SECONDS:.0f} s of the target voice; used when "
-                               "'Uploaded / recorded reference' is picked)")
+    reference = gr.Audio(sources=["upload", "microphone"], type="filepath", label=voices.REFERENCE_HINT)
     return target, reference
 
 
 def build() -> None:
-    gr.Markdown("# Voice\nType text and hear it in another voice: espeak-ng/flite speak it, kNN frame matching "
-                "(SSL-TTS / kNN-VC) converts it toward a reference voice, and a vocoder lab compares "
-                "Griffin-Lim, FreeV and an iSTFTNet-style vocoder trained here.")
+    gr.Markdown(f"# {DEMO.title}\n{DEMO.summary}")
     vocoder_names = list(VOCODERS)
     with gr.Tab("Text to speech"):
         with gr.Row():
             with gr.Column():
-                text = gr.Textbox(DEFAULT_TEXT, lines=3, label=f"Text (English, at most {tts.MAX_CHARS} characters)",
-                                  max_length=tts.MAX_CHARS * 2)
+                text = gr.Textbox(tts.DEFAULT_TEXT, lines=3, max_length=tts.MAX_CHARS * 2,
+                                  label=f"Text (English, at most {tts.MAX_CHARS} characters)")
                 voice = gr.Dropdown(list(tts.SOURCE_VOICES), value="espeak en-us (US male)", label="Engine voice")
                 with gr.Row():
                     rate = gr.Slider(80, 450, tts.DEFAULT_RATE, step=5, label="Speed (words per minute)")

@@ -39,6 +39,14 @@ DEFAULT_RATE = 175  # words per minute, espeak-ng's default
 DEFAULT_PITCH = 50  # espeak-ng's 0-99 scale
 
 
+def _speakable(char: str) -> bool:
+    """ASCII, accented Latin letters (café, naïve) and typographic punctuation; the English
+    voices would spell out anything else (CJK, emoji) as 'symbol' or skip it silently."""
+    if char.isascii():
+        return char.isprintable()
+    return unicodedata.name(char, "").startswith("LATIN") or char in "’‘“”–—…¡¿«»"
+
+
 def check_text(text: str) -> str:
     """Normalise whitespace and reject what the English voices cannot read, with a helpful message."""
     text = " ".join(unicodedata.normalize("NFC", str(text or "")).split())
@@ -46,11 +54,10 @@ def check_text(text: str) -> str:
         raise InputError("There is no text to speak. Type a sentence first.")
     if len(text) > MAX_CHARS:
         raise InputError(f"The text has {len(text)} characters; the limit is {MAX_CHARS}. Shorten it and try again.")
-    bad = sorted({c for c in text if not (c.isascii() and c.isprintable()) and unicodedata.category(c)[0] not in "LPN"
-                  and c not in "’‘“”–—…"})
+    bad = sorted({c for c in text if not _speakable(c)})
     if bad:
         shown = " ".join(repr(c) for c in bad[:8])
-        raise InputError(f"These characters cannot be spoken: {shown}. Use letters, digits and punctuation only.")
+        raise InputError(f"These characters cannot be spoken: {shown}. Use Latin letters, digits and punctuation only.")
     if not any(c.isalnum() for c in text):
         raise InputError("The text has no letters or digits to speak.")
     return text.lstrip("-–— ")  # a leading dash would reach espeak-ng's command line as an option
