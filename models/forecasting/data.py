@@ -8,6 +8,7 @@ metrics on the scaled data over the *full* test set (no ``drop_last``).
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,8 +86,12 @@ def _timedelta_label(step: pd.Timedelta) -> str:
     return f"{seconds} s"
 
 
+@functools.cache
 def load_bundled(name: str) -> Series:
-    """One of the shipped ETT datasets (the full file: 17,420 hourly rows, 7 channels)."""
+    """One of the shipped ETT datasets (the full file: 17,420 hourly rows, 7 channels).
+
+    Cached and shared: callers take subsets with ``Series.select``, which copies.
+    """
     if name not in BUNDLED:
         raise InputError(f"Unknown dataset '{name}'. Choose one of {sorted(BUNDLED)} or upload a CSV.")
     series = load_csv(BUNDLED[name])
