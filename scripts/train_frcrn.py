@@ -42,6 +42,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=1.5)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--resume", action="store_true", help="continue from the weights in --out")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -50,7 +51,7 @@ def main() -> None:
     val = speech_pool("val", 200, SR, CACHE_DIR)
     print(json.dumps({"pool_minutes": round((time.time() - t0) / 60, 2)}), flush=True)
     n = int(args.seconds * SR)
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(int(args.resume))  # fresh batches when resuming
     val_noisy, val_clean = noisy_batch(val, 48, 3 * SR, np.random.default_rng(1))
     model = FRCRNLite(**{**CONFIG, "channels": tuple(CONFIG["channels"])})
 
@@ -65,7 +66,8 @@ def main() -> None:
         return float(torch.cat([si_sdr(model(val_noisy[i:i + 16])[0], val_clean[i:i + 16])
                                 for i in range(0, 48, 16)]).mean())
 
-    result = train_loop(model, {**CONFIG, "sr": SR}, step, validate, args.out, args.minutes, lr=2e-3)
+    result = train_loop(model, {**CONFIG, "sr": SR}, step, validate, args.out, args.minutes, lr=2e-3,
+                        resume=args.resume)
     print(json.dumps({k: v for k, v in result.items() if k != "history"}), flush=True)
 
 

@@ -36,6 +36,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=2.0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--resume", action="store_true", help="continue from the weights in --out")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -44,7 +45,7 @@ def main() -> None:
     val = speech_pool("val", 200, SR, CACHE_DIR)
     print(json.dumps({"pool_minutes": round((time.time() - t0) / 60, 2)}), flush=True)
     n = int(args.seconds * SR)
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(int(args.resume))  # fresh batches when resuming
     val_mix, val_ref = mixture_batch(val, 32, 3 * SR, np.random.default_rng(1))
     val_input = si_sdr(val_mix.unsqueeze(1).expand_as(val_ref), val_ref).mean()
     model = TigerLite(**CONFIG)
@@ -59,7 +60,8 @@ def main() -> None:
         return float(torch.cat([pit_si_sdr(model(val_mix[i:i + 8]), val_ref[i:i + 8])[0]
                                 for i in range(0, 32, 8)]).mean())
 
-    result = train_loop(model, {**CONFIG, "sr": SR}, step, validate, args.out, args.minutes, lr=1e-3, eval_every=50)
+    result = train_loop(model, {**CONFIG, "sr": SR}, step, validate, args.out, args.minutes, lr=1e-3,
+                        eval_every=50, resume=args.resume)
     print(json.dumps({k: v for k, v in result.items() if k != "history"}), flush=True)
 
 

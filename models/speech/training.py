@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models.common.checkpoint import save_checkpoint
+from models.common.checkpoint import load_checkpoint, save_checkpoint
 from models.speech.data import NOISE_KINDS, make_noise, mix_at_snr
 
 CACHE_DIR = Path("/tmp/paperlab_speech_cache")
@@ -67,14 +67,22 @@ def mixture_batch(pool: list[np.ndarray], batch: int, n: int, rng: np.random.Gen
 
 def train_loop(model: torch.nn.Module, config: dict, step_fn: Callable[[int], torch.Tensor],
                val_fn: Callable[[], float], out: Path, minutes: float, lr: float = 1e-3,
-               eval_every: int = 50, log: Path | None = None) -> dict:
+               eval_every: int = 50, resume: bool = False) -> dict:
     """Adam until ``minutes`` of wall-clock have passed; keep the checkpoint with best ``val_fn``.
 
     ``step_fn(step)`` returns the loss of one batch; ``val_fn()`` returns a score to maximise
     (validation SI-SDR in dB). The learning rate decays by cosine over the time budget.
+    ``resume`` continues from the weights in ``out`` (a second session of the same run); the
+    checkpoint then records the summed steps and minutes of both sessions.
     """
+    done_steps, done_minutes, best = 0, 0.0, -float("inf")
+    if resume and out.is_file():
+        tensors, saved = load_checkpoint(out)
+        model.load_state_dict(tensors)
+        done_steps, done_minutes = int(saved.get("steps", 0)), float(saved.get("train_minutes", 0.0))
+        best = float(saved.get("val_si_sdr", best))
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    start, step, best, history = time.time(), 0, -float("inf"), []
+    start, step, history = time.time(), 0, []
     budget = minutes * 60
     while time.time() - start < budget:
         frac = (time.time() - start) / budget
@@ -91,12 +99,13 @@ def train_loop(model: torch.nn.Module, config: dict, step_fn: Callable[[int], to
             model.eval()
             with torch.no_grad():
                 score = float(val_fn())
-            row = {"step": step, "minutes": round((time.time() - start) / 60, 2), "loss": round(float(loss), 3),
+            row = {"step": done_steps + step, "minutes": round(done_minutes + (time.time() - start) / 60, 2),
+                   "loss": round(float(loss.detach()), 3),
                    "val_si_sdr": round(score, 3)}
             history.append(row)
             print(json.dumps(row), flush=True)
             if score > best:
                 best = score
-                save_checkpoint(out, dict(model.state_dict()), {**config, "steps": step, "val_si_sdr": round(score, 3),
+                save_checkpoint(out, dict(model.state_dict()), {**config, "steps": row["step"], "val_si_sdr": round(score, 3),
                                                                 "train_minutes": row["minutes"]})
     return {"steps": step, "best_val_si_sdr": best, "minutes": (time.time() - start) / 60, "history": history}
