@@ -43,15 +43,17 @@ def check_config(names: list[str], L: int, H: int, W: int) -> None:
 
 
 def run(name: str, splits: Splits, dataset: str, channels: list[str], seed: int = 2024,
-        progress: Progress | None = None) -> Trained:
+        progress: Progress | None = None, epochs: int = train.EPOCHS) -> Trained:
     """Build and train one model with the reference protocol, then score it on the test set."""
     spec = registry.spec(name)
     L, H, W = splits.L, splits.H, splits.W
+    train.seed_everything(seed)  # before building: the initial weights depend on the seed too
     model = spec.build(L, H, W, len(channels))
     config = {"name": name, "dataset": dataset, "channels": channels, "L": L, "H": H, "W": W, "seed": seed}
     fitted = None
     if spec.trainable:
-        fitted = train.fit(model, splits, spec.lr_for(dataset), seed=seed, progress=progress, label=name)
+        fitted = train.fit(model, splits, spec.lr_for(dataset), seed=seed, epochs=epochs, progress=progress,
+                           label=name)
     return _score(Trained(name, model, config), splits, fitted)
 
 
