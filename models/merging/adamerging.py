@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 from models.common.progress import Progress, report
-from models.merging.family import Family
+from models.merging.family import Family, thread_budget
 
 
 def entropy(logits: torch.Tensor) -> torch.Tensor:
@@ -25,6 +25,12 @@ def adamerging(family: Family, steps: int = 100, lr: float = 0.005, init: float 
     Each step sees a mini-batch of ``batch`` unlabelled inputs per task (cycling through the
     validation split), which keeps a step cheap for the transformer family.
     """
+    with thread_budget(family.threads):
+        return _adamerging(family, steps, lr, init, batch, progress)
+
+
+def _adamerging(family: Family, steps: int, lr: float, init: float, batch: int,
+                progress: Progress | None) -> list[float]:
     names = [k for k, v in family.base.items() if v.is_floating_point()]
     theta0 = {k: family.base[k].float() for k in names}
     taus = [{k: m[k].float() - theta0[k] for k in names} for m in family.tuned]

@@ -79,6 +79,7 @@ def init_body(seed: int = 0) -> StateDict:
 class DigitsFamily(Family):
     name = "digits"
     task_names = TASKS
+    threads = 1
 
     def __init__(self, base: StateDict, tuned: list[StateDict], heads: list[StateDict]):
         self.base, self.tuned, self.heads = base, tuned, heads
