@@ -1,9 +1,6 @@
 """The Forecasting page: CycleNet's learned cycles and SparseTSF's period-wise map on ETT or a CSV."""
 from __future__ import annotations
 
-import io
-import tempfile
-import zipfile
 from pathlib import Path
 
 import gradio as gr
@@ -12,7 +9,7 @@ from gradio.context import Context
 from apps.catalogue import demo, papers_markdown
 from apps.common import gradio_handler, gradio_progress, gradio_session_dir, write_download
 from models.common.errors import InputError
-from models.forecasting import compare, experiment, figures, registry
+from models.forecasting import compare, figures, registry
 from models.forecasting.data import BUNDLED, MAX_COLUMNS, MAX_ROWS
 
 DEMO = demo("forecasting")
@@ -57,18 +54,6 @@ def _comparison(state: dict, progress=None) -> compare.Comparison:
                            progress=progress)
 
 
-def _checkpoints_zip(comp: compare.Comparison) -> bytes:
-    """Every model of the run as safetensors (+ JSON config), in one zip."""
-    buffer = io.BytesIO()
-    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-        for t in comp.trained:
-            if registry.spec(t.name).trainable:
-                path = experiment.save(t, Path(tmp) / compare.default_checkpoint(t.name).name.replace(
-                    "etth1_L720_H96_W24", f"{comp.series.name}_L{comp.splits.L}_H{comp.splits.H}_W{comp.splits.W}"))
-                zf.write(path, path.name)
-    return buffer.getvalue()
-
-
 def _window_views(comp: compare.Comparison, window: int, channel: str | None, decompose: str | None,
                   out_dir: Path) -> tuple:
     window = int(min(max(window or 0, 0), comp.n_test_windows - 1))
@@ -76,8 +61,8 @@ def _window_views(comp: compare.Comparison, window: int, channel: str | None, de
     table = compare.forecast_view(comp, window)
     rcf = [t.name for t in comp.trained if t.has_cycle]
     decompose = decompose if decompose in rcf else None
-    history = min(comp.splits.L, max(2 * comp.splits.H, 2 * comp.splits.W))
-    fig = figures.forecast_figure(table, channel, [t.name for t in comp.trained], decompose, history)
+    fig = figures.forecast_figure(table, channel, [t.name for t in comp.trained], decompose,
+                                  compare.history_shown(comp))
     folded, weights = compare.fold_view(comp, window, channel)
     fold = figures.fold_figure(folded, weights, channel, compare.phase_axis_label(comp.series, comp.splits.W))
     csv = write_download(out_dir, f"forecasts_test_window_{window}.csv", table)
@@ -115,7 +100,7 @@ def run(dataset: str, upload: str | None, channels: list[str], models: list[str]
     out_dir = gradio_session_dir(request)
     results = compare.results_table(comp)
     metrics_csv = write_download(out_dir, "metrics.csv", results)
-    ckpt = write_download(out_dir, "checkpoints.zip", _checkpoints_zip(comp))
+    ckpt = write_download(out_dir, "checkpoints.zip", compare.checkpoints_zip(comp))
     cycles = figures.cycle_figure(compare.cycle_view(comp), compare.phase_axis_label(comp.series, comp.splits.W),
                                   comp.series.columns)
     channel = "OT" if "OT" in comp.series.columns else comp.series.columns[0]

@@ -7,7 +7,10 @@ the checkpoints in assets/forecasting/checkpoints (made by scripts/train_forecas
 from __future__ import annotations
 
 import hashlib
+import io
+import tempfile
 import threading
+import zipfile
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,9 +47,12 @@ DEFAULT = Config("ETTh1", ETT_CHANNELS, ("CycleNet/Linear", "SparseTSF/Linear", 
                                         "DLinear+RCF", "Seasonal naive"), L=720, H=96, W=24)
 
 
+def model_slug(name: str) -> str:
+    return name.lower().replace("/", "-").replace("+", "-").replace(" ", "-")
+
+
 def default_checkpoint(name: str) -> Path:
-    slug = name.lower().replace("/", "-").replace("+", "-").replace(" ", "-")
-    return CHECKPOINTS / f"etth1_L{DEFAULT.L}_H{DEFAULT.H}_W{DEFAULT.W}_{slug}.safetensors"
+    return CHECKPOINTS / f"etth1_L{DEFAULT.L}_H{DEFAULT.H}_W{DEFAULT.W}_{model_slug(name)}.safetensors"
 
 
 @dataclass
@@ -242,3 +248,20 @@ def results_table(comp: Comparison) -> pd.DataFrame:
                      "train s": m.get("train_seconds"), "epochs": m.get("epochs"),
                      "source": comp.sources.get(t.name, "")})
     return pd.DataFrame(rows)
+
+
+def history_shown(comp: Comparison) -> int:
+    """How much look-back the forecast plot shows: enough context, without dwarfing the horizon."""
+    return min(comp.splits.L, max(2 * comp.splits.H, 2 * comp.splits.W))
+
+
+def checkpoints_zip(comp: Comparison) -> bytes:
+    """Every trained model of the run as safetensors with its JSON config, in one zip."""
+    sp, buffer = comp.splits, io.BytesIO()
+    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for t in comp.trained:
+            if registry.spec(t.name).trainable:
+                name = f"{comp.series.name}_L{sp.L}_H{sp.H}_W{sp.W}_{model_slug(t.name)}.safetensors"
+                path = experiment.save(t, Path(tmp) / name)
+                zf.write(path, path.name)
+    return buffer.getvalue()
