@@ -22,13 +22,13 @@ from models.merging.figures import (accuracy_bars, accuracy_table, conflicts_fig
 from models.merging.mergekit_yaml import to_mergekit_yaml
 from models.merging.methods import METHODS, NOTES, MergeSettings, layer_index
 from models.merging.outofcore import SafetensorsReader, merge_files
-from models.merging.sweeps import at_knob, curve, curve_knob, evaluate, grid, kept_by_method
+from models.merging.sweeps import curve, curve_knob, curve_title, current_knob, evaluate, grid, kept_by_method
 
 DEMO = demo("merging")
 MAX_TASKS = 3
 HEATMAP_POINTS = {"digits": 11, "minilm": 5}
 CURVE_POINTS = {"digits": 16, "minilm": 6}
-KNOB_GROUPS = {"lambdas": ("linear", "task_arithmetic", "dare", "fisher", "lines"), "ties": ("ties",),
+KNOB_GROUPS = {"lambdas": ("linear", "task_arithmetic", "dare", "fisher"), "ties": ("ties",),
                "dare": ("dare",), "slerp": ("slerp",), "lines": ("lines",)}
 
 
@@ -87,10 +87,13 @@ def on_method(method: str):
 
 
 @gradio_handler
-def live(family_title: str, *knobs, request: gr.Request, progress=gr.Progress()):
+def live(family_title: str, method: str, l1: float, l2: float, l3: float, scale: float, density: float, drop_rate: float,
+         rescale: bool, sign_election: bool, t: float, pair: str, alpha: float, beta: float,
+         request: gr.Request, progress=gr.Progress()):
     """Merge with the current knobs and evaluate every task: what the page shows after each change."""
     name = family_key(family_title)
-    fam, s = family_settings(family_title, *knobs, progress=gradio_progress(progress))
+    fam, s = family_settings(family_title, method, l1, l2, l3, scale, density, drop_rate, rescale, sign_election, t, pair, alpha, beta,
+                             progress=gradio_progress(progress))
     ref = family_reference(name)
     ev = evaluate(fam, s, ref)
     table = accuracy_table(fam.task_names, ref, ev)
@@ -107,23 +110,22 @@ def live(family_title: str, *knobs, request: gr.Request, progress=gr.Progress())
 
 
 @gradio_handler
-def sweep(family_title: str, *knobs, progress=gr.Progress()):
+def sweep(family_title: str, method: str, l1: float, l2: float, l3: float, scale: float, density: float, drop_rate: float,
+         rescale: bool, sign_election: bool, t: float, pair: str, alpha: float, beta: float,
+          progress=gr.Progress()):
     """Accuracy-vs-lambda curve for the current method and the lambda_a x lambda_b heatmap."""
     name = family_key(family_title)
     report = gradio_progress(progress)
-    fam, s = family_settings(family_title, *knobs, progress=report)
+    fam, s = family_settings(family_title, method, l1, l2, l3, scale, density, drop_rate, rescale, sign_election, t, pair, alpha, beta,
+                             progress=report)
     ref = family_reference(name)
     knob = curve_knob(s.method)
     xs = np.linspace(0.0, 1.0 if knob == "t" else 1.5, CURVE_POINTS[name])
     evals = curve(fam, s, ref, xs, progress=lambda f, m: report(0.3 * f, m))
-    shown = at_knob(s, 0.0, len(fam.tuned)).method
-    current = s.t if knob == "t" else (s.scale if s.method == "ties" else
-                                       (s.lambdas[0] if s.method in ("task_arithmetic", "dare", "lines") else None))
-    title = f"{METHODS[shown]}: accuracy vs {knob}" + ("" if shown == s.method else " (all lambdas equal)")
     pair = s.pair
     gx = np.linspace(0.0, 1.5, HEATMAP_POINTS[name])
     g = grid(fam, s, ref, pair, gx, progress=lambda f, m: report(0.3 + 0.7 * f, m))
-    return (curve_figure(fam.task_names, xs, evals, knob, current, title),
+    return (curve_figure(fam.task_names, xs, evals, knob, current_knob(s), curve_title(s)),
             heatmap_figure(gx, g, (fam.task_names[pair[0]], fam.task_names[pair[1]])))
 
 
@@ -139,10 +141,12 @@ def auto_lambdas(family_title: str, progress=gr.Progress()):
 
 
 @gradio_handler
-def export_weights(family_title: str, *knobs, request: gr.Request) -> str:
+def export_weights(family_title: str, method: str, l1: float, l2: float, l3: float, scale: float, density: float, drop_rate: float,
+         rescale: bool, sign_election: bool, t: float, pair: str, alpha: float, beta: float,
+                   request: gr.Request) -> str:
     """The merged tensors as safetensors (for MiniLM: the fine-tuned blocks only)."""
     name = family_key(family_title)
-    fam, s = family_settings(family_title, *knobs)
+    fam, s = family_settings(family_title, method, l1, l2, l3, scale, density, drop_rate, rescale, sign_election, t, pair, alpha, beta)
     path = gradio_session_dir(request) / f"merged_{name}_{s.method}.safetensors"
     return str(save_checkpoint(path, fam.merge(s), {"family": name, "settings": s.__dict__}))
 
@@ -220,8 +224,8 @@ def build() -> None:
             with gr.Group(visible=False) as g_slerp:
                 t = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="t")
             with gr.Group(visible=False) as g_lines:
-                alpha = gr.Slider(0.0, 1.5, value=0.3, step=0.05, label="alpha (first-layer scale)")
-                beta = gr.Slider(0.0, 1.5, value=0.7, step=0.05, label="beta (extra scale at the last layer)")
+                alpha = gr.Slider(0.0, 1.5, value=0.3, step=0.05, label="alpha (scale of the first layer)")
+                beta = gr.Slider(0.0, 1.5, value=0.5, step=0.05, label="beta (extra scale at the last layer)")
             pair = gr.Dropdown(pair_choices(("rotated", "inverted", "upside_down")), value="rotated & inverted",
                                label="Task pair (SLERP models, heatmap axes)")
             auto = gr.Button("Auto: learn lambdas (AdaMerging)")
@@ -239,9 +243,11 @@ def build() -> None:
                 with gr.Row():
                     curve_plot = gr.Plot(label="Accuracy vs lambda")
                     heatmap = gr.Plot(label="lambda heatmap")
-                conflicts = gr.Plot(label="Sign conflicts per layer")
-                downloads = gr.File(label="Downloads: mergekit YAML, accuracy CSV", file_count="multiple")
-                weights = gr.File(label="Merged weights (safetensors)")
+                with gr.Row():
+                    conflicts = gr.Plot(label="Sign conflicts per layer")
+                    with gr.Column():
+                        downloads = gr.File(label="Downloads: mergekit YAML, accuracy CSV", file_count="multiple")
+                        weights = gr.File(label="Merged weights (safetensors)")
             with gr.Tab("Your checkpoints"):
                 gr.Markdown("Upload a base and two or more fine-tuned safetensors checkpoints of the same architecture "
                             "(each at most the upload limit). The merge runs tensor by tensor, as the CLI "

@@ -29,7 +29,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--sign-election", action="store_true", help="DARE with TIES sign election")
     p.add_argument("--t", type=float, default=0.5, help="SLERP t (between the first two models)")
     p.add_argument("--alpha", type=float, default=0.3, help="LiNeS first-layer scale")
-    p.add_argument("--beta", type=float, default=0.7, help="LiNeS extra scale of the last layer")
+    p.add_argument("--beta", type=float, default=0.5, help="LiNeS extra scale of the last layer")
     p.add_argument("--seed", type=int, default=0, help="DARE seed")
     p.add_argument("--yaml", help="also write the equivalent mergekit config here")
     return p.parse_args(argv)

@@ -33,5 +33,5 @@ def family_reference(name: str) -> Reference:
 
 def default_settings(name: str, method: str = "task_arithmetic") -> MergeSettings:
     n = len(load_family(name).tuned)
-    lam = 1.0 if method in ("linear", "fisher", "lines") else DEFAULT_LAMBDA
+    lam = 1.0 if method in ("linear", "fisher") else DEFAULT_LAMBDA
     return MergeSettings(method, (lam,) * n)

@@ -11,8 +11,8 @@ from models.merging.family import Reference
 from models.merging.sweeps import Evaluation
 
 COLOURS = {"base": "#9aa0a6", "fine-tuned": "#4c78a8", "merged": "#f58518"}
-LAYOUT = dict(template="plotly_white", height=320, margin=dict(l=50, r=20, t=50, b=45),
-              legend=dict(orientation="h", y=-0.2))
+LAYOUT = dict(template="plotly_white", height=340, margin=dict(l=50, r=20, t=45, b=45),
+              title_font_size=14, legend=dict(orientation="h", y=-0.22))
 
 
 def accuracy_table(tasks: Sequence[str], ref: Reference, ev: Evaluation) -> pd.DataFrame:
@@ -30,7 +30,7 @@ def accuracy_bars(tasks: Sequence[str], ref: Reference, ev: Evaluation) -> go.Fi
     for name, values in (("base", ref.base), ("fine-tuned", ref.tuned), ("merged", ev.accuracies)):
         fig.add_bar(x=list(tasks), y=[100 * v for v in values], name=name, marker_color=COLOURS[name],
                     text=[f"{100 * v:.1f}" for v in values], textposition="outside")
-    fig.update_layout(title="Accuracy per task (held-out test set)", yaxis=dict(title="accuracy %", range=[0, 110]),
+    fig.update_layout(title="Accuracy per task (test sets)", yaxis=dict(title="accuracy %", range=[0, 112]),
                       barmode="group", **LAYOUT)
     return fig
 
@@ -53,7 +53,7 @@ def heatmap_figure(xs: Sequence[float], grid: np.ndarray, names: tuple[str, str]
     fig = go.Figure(go.Heatmap(z=100 * grid, x=[f"{x:.2f}" for x in xs], y=[f"{x:.2f}" for x in xs],
                                colorscale="Viridis", colorbar=dict(title="norm. avg %"),
                                text=np.round(100 * grid).astype(int), texttemplate="%{text}"))
-    fig.update_layout(title=f"Task arithmetic: normalised average, best at lambda=({xs[best[0]]:.2f}, {xs[best[1]]:.2f})",
+    fig.update_layout(title=f"Normalised avg. (task arithmetic); best ({xs[best[0]]:.2f}, {xs[best[1]]:.2f})",
                       xaxis_title=f"lambda {names[1]}", yaxis_title=f"lambda {names[0]}",
                       **(LAYOUT | dict(height=380)))
     return fig
@@ -62,14 +62,15 @@ def heatmap_figure(xs: Sequence[float], grid: np.ndarray, names: tuple[str, str]
 def conflicts_figure(conflicts: dict[str, float], density: float) -> go.Figure:
     fig = go.Figure(go.Bar(x=list(conflicts), y=[100 * v for v in conflicts.values()], marker_color="#e45756",
                            text=[f"{100 * v:.1f}" for v in conflicts.values()], textposition="outside"))
-    fig.update_layout(title=f"Sign conflicts between task vectors (top {100 * density:.0f}% kept)",
-                      yaxis=dict(title="% of entries with both signs", rangemode="tozero"), **LAYOUT)
+    top = max([100 * v for v in conflicts.values()] + [1.0])
+    fig.update_layout(title=f"Sign conflicts per layer (top {100 * density:.0f}% of each d_i)",
+                      yaxis=dict(title="% entries with both signs", range=[0, 1.18 * top]), **LAYOUT)
     return fig
 
 
 def kept_figure(kept: dict[str, float]) -> go.Figure:
     fig = go.Figure(go.Bar(x=list(kept), y=[100 * v for v in kept.values()], marker_color="#54a24b",
                            text=[f"{100 * v:.0f}" for v in kept.values()], textposition="outside"))
-    fig.update_layout(title="Parameters each method changes (current knobs)",
-                      yaxis=dict(title="% of merged parameters", range=[0, 115]), **LAYOUT)
+    fig.update_layout(title="Parameters each method changes", yaxis=dict(title="% of parameters", range=[0, 118]),
+                      **LAYOUT)
     return fig

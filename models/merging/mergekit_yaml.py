@@ -3,8 +3,8 @@
 Mapping (ours -> mergekit): linear -> linear (weights, normalised); task_arithmetic and
 AdaMerging's learnt lambdas -> task_arithmetic (weight = lambda_i); TIES -> ties (density,
 weight 1, lambda = scale); DARE -> dare_linear / dare_ties (density = 1 - p); SLERP -> slerp (t,
-base_model = first model); LiNeS -> task_arithmetic whose weight is a layer gradient
-[lambda_i * alpha, lambda_i * (alpha + beta)], which mergekit interpolates linearly over layers.
+base_model = first model); LiNeS -> task_arithmetic whose weight is the layer gradient
+[alpha, alpha + beta], which mergekit interpolates linearly over layers.
 Fisher merging has no mergekit counterpart: it is exported as the linear merge with the same
 weights and a comment saying so.
 """
@@ -48,8 +48,8 @@ def to_mergekit(settings: MergeSettings, base: str, models: Sequence[str], dtype
                "models": [{"model": a}, {"model": b}]}
     elif s.method == "lines":
         cfg = {"merge_method": "task_arithmetic", "base_model": base,
-               "models": [{"model": m, "parameters": {"weight": [_r(w * s.alpha), _r(w * (s.alpha + s.beta))]}}
-                          for m, w in zip(models, lam)]}
+               "models": [{"model": m, "parameters": {"weight": [_r(s.alpha), _r(s.alpha + s.beta)]}}
+                          for m in models]}
     cfg["dtype"] = dtype
     return cfg
 

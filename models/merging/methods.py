@@ -56,9 +56,9 @@ NOTES: dict[str, str] = {
              "t = 1 the second. Nearly parallel tensors fall back to linear interpolation.",
     "fisher": "theta = sum_i w_i F_i theta_i / sum_i w_i F_i with the diagonal Fisher F_i of each "
               "fine-tuned model, estimated on its task's training inputs (Matena & Raffel, 2022).",
-    "lines": "LiNeS (Wang et al., 2025): scale the merged task vector by alpha + beta * (l-1)/(L-1) "
+    "lines": "LiNeS (Wang et al., 2025): scale the summed task vector sum_i d_i by alpha + beta * (l-1)/(L-1) "
              "in layer l, so shallow layers stay near the pre-trained ones (less forgetting) and "
-             "deep layers keep the task-specific change.",
+             "deep layers keep the task-specific change. alpha near 1/T is the paper's starting point.",
     "adamerging": "AdaMerging (Yang et al., 2024): learn one lambda per task by minimising the "
                   "entropy of the merged model's predictions on unlabelled inputs of every task.",
 }
@@ -69,7 +69,7 @@ class MergeSettings:
     """Every knob of every method; a method reads only its own (see ``NOTES``)."""
 
     method: str = "task_arithmetic"
-    lambdas: tuple[float, ...] = ()  # per task: lambda_i (TA, DARE, LiNeS) or weight w_i (linear, Fisher)
+    lambdas: tuple[float, ...] = ()  # per task: lambda_i (TA, DARE) or weight w_i (linear, Fisher)
     scale: float = 1.0  # TIES lambda applied to the disjoint mean
     density: float = 0.2  # TIES: fraction of each task vector kept
     drop_rate: float = 0.9  # DARE: p
@@ -78,7 +78,7 @@ class MergeSettings:
     t: float = 0.5  # SLERP
     pair: tuple[int, int] = (0, 1)  # SLERP: which two fine-tuned models
     alpha: float = 0.3  # LiNeS: scale of the first layer
-    beta: float = 0.7  # LiNeS: extra scale reached by the last layer
+    beta: float = 0.5  # LiNeS: extra scale reached by the last layer
     seed: int = 0  # DARE's random masks
 
     def with_lambdas(self, lambdas: Sequence[float]) -> "MergeSettings":
@@ -95,7 +95,7 @@ def check_settings(s: MergeSettings, n_models: int) -> None:
         i, j = s.pair
         if n_models < 2 or not (0 <= i < n_models and 0 <= j < n_models) or i == j:
             raise InputError("SLERP needs two different fine-tuned models.")
-    if s.method in ("linear", "task_arithmetic", "dare", "fisher", "lines") and len(s.lambdas) != n_models:
+    if s.method in ("linear", "task_arithmetic", "dare", "fisher") and len(s.lambdas) != n_models:
         raise InputError(f"{len(s.lambdas)} lambda values for {n_models} models: give one per model.")
     if s.method in ("linear", "fisher") and abs(sum(s.lambdas)) < 1e-12:
         raise InputError("The model weights sum to zero, so the average is undefined: raise at least one weight.")
@@ -201,7 +201,7 @@ def merge_tensor(base: torch.Tensor, tuned: Sequence[torch.Tensor], s: MergeSett
         f = lam * (torch.stack([x.float() for x in fishers]) + 1e-8)
         out = (f * thetas).sum(0) / f.sum(0)
     elif s.method == "lines":
-        out = theta0 + (s.alpha + s.beta * depth) * (lam * deltas).sum(0)
+        out = theta0 + (s.alpha + s.beta * depth) * deltas.sum(0)
     else:  # check_settings rejects unknown methods before we get here
         raise InputError(f"Unknown merge method '{s.method}'.")
     return out.to(base.dtype)

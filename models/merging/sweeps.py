@@ -32,8 +32,8 @@ def evaluate(family: Family, settings: MergeSettings, ref: Reference, split: str
 
 
 def curve_knob(method: str) -> str:
-    """The knob the accuracy curve sweeps for ``method``: SLERP's t, otherwise a common lambda."""
-    return "t" if method == "slerp" else "lambda"
+    """The knob the accuracy curve sweeps for ``method``: SLERP's t, LiNeS' alpha, else a common lambda."""
+    return {"slerp": "t", "lines": "alpha"}.get(method, "lambda")
 
 
 def at_knob(settings: MergeSettings, x: float, n_tasks: int) -> MergeSettings:
@@ -42,13 +42,29 @@ def at_knob(settings: MergeSettings, x: float, n_tasks: int) -> MergeSettings:
         return replace(settings, t=x)
     if settings.method == "ties":
         return replace(settings, scale=x)
-    if settings.method in ("task_arithmetic", "dare", "lines"):
+    if settings.method == "lines":
+        return replace(settings, alpha=x)
+    if settings.method in ("task_arithmetic", "dare"):
         return replace(settings, lambdas=(x,) * n_tasks)
     return MergeSettings("task_arithmetic", (x,) * n_tasks)
 
 
+def current_knob(settings: MergeSettings) -> float | None:
+    """Where the current setting sits on its curve (None when the curve shows another method)."""
+    s = settings
+    return {"slerp": s.t, "ties": s.scale, "lines": s.alpha}.get(
+        s.method, s.lambdas[0] if s.method in ("task_arithmetic", "dare") and s.lambdas else None)
+
+
+def curve_title(settings: MergeSettings) -> str:
+    shown = at_knob(settings, 0.0, len(settings.lambdas) or 1).method
+    return (f"{METHODS[shown]}: accuracy vs {curve_knob(settings.method)}"
+            + ("" if shown == settings.method else " (all lambdas equal)"))
+
+
 def curve(family: Family, settings: MergeSettings, ref: Reference, xs: Sequence[float],
           split: str = "test", progress: Progress | None = None) -> list[Evaluation]:
+    """Evaluations along the method's curve knob (see ``curve_knob``) at the points ``xs``."""
     out = []
     for i, x in enumerate(xs):
         out.append(evaluate(family, at_knob(settings, float(x), len(family.tuned)), ref, split))
