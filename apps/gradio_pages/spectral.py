@@ -173,20 +173,21 @@ def build() -> None:
                     "the tuned embeddings still group cookies by topic (pre-trained skill).")
         picked = gr.CheckboxGroup(labels, value=labels, label="Runs")
         k, eps = _sliders()
-        table = gr.Dataframe(label="Accuracy, forgetting and intruders per run", interactive=False)
+        table = gr.Dataframe(label="Accuracy, forgetting and intruders per run", interactive=False,
+                             elem_id="spectral-table")
         with gr.Row():
-            curve = gr.Plot(label="Intruders vs eps")
-            bars = gr.Plot(label="Intruders per layer")
+            curve = gr.Plot(label="Intruders vs eps", elem_id="spectral-curve")
+            bars = gr.Plot(label="Intruders per layer", elem_id="spectral-bars")
         with gr.Row():
             heat_run = gr.Dropdown(labels, value=labels[min(1, len(labels) - 1)], label="Run for the matrix views")
             matrix = gr.Dropdown(choices=[], value=None, label="Matrix", allow_custom_value=True)
         with gr.Row():
-            heat = gr.Plot(label="Similarity heatmap")
-            spec = gr.Plot(label="Spectra")
+            heat = gr.Plot(label="Similarity heatmap", elem_id="spectral-heat")
+            spec = gr.Plot(label="Spectra", elem_id="spectral-spec")
         gr.Markdown("### Mitigation: scale intruder singular values by lambda\nlambda = 1 is the run itself, "
                     "0 removes the intruders (k = 10, eps = 0.5). Numbers measured by scripts/finetune_spectral.py.")
         lam = gr.Slider(0, 1, value=0.5, step=0.5, label="lambda")
-        mit_table = gr.Dataframe(label="At this lambda", interactive=False)
+        mit_table = gr.Dataframe(label="At this lambda", interactive=False, elem_id="spectral-mitigation")
         mit_plot = gr.Plot(label="Accuracy and forgetting vs lambda")
         with gr.Row():
             dl_btn = gr.Button("Download report (CSV + PNG)")
@@ -230,10 +231,10 @@ def build() -> None:
             randomized = gr.Checkbox(False, label="Randomised SVD for the tuned side (faster, approximate)")
         own_k, own_eps = _sliders()
         with gr.Row():
-            example_btn = gr.Button("Example: MiniLM + bundled LoRA r=8 adapter")
-            analyse_btn = gr.Button("Analyse", variant="primary")
+            example_btn = gr.Button("Example: MiniLM + bundled LoRA r=8 adapter", elem_id="spectral-example")
+            analyse_btn = gr.Button("Analyse", variant="primary", elem_id="spectral-analyse")
         own_state = gr.State(None)
-        own_summary = gr.Markdown()
+        own_summary = gr.Markdown(elem_id="spectral-own-summary")
         own_table = gr.Dataframe(label="Per matrix", interactive=False, max_height=300)
         with gr.Row():
             own_curve = gr.Plot(label="Intruders vs eps")

@@ -1,0 +1,83 @@
+"""Spectral page handlers called directly (no browser), on the shipped MiniLM runs and adapters."""
+from pathlib import Path
+from types import SimpleNamespace
+
+import gradio as gr
+import pandas as pd
+import pytest
+from safetensors.torch import save_file
+import torch
+
+from apps.gradio_pages import spectral as page
+from models.common.text import minilm_dir
+from models.spectral import runs
+
+REQUEST = SimpleNamespace(session_hash="pytest-spectral")
+LABELS = [runs.LABELS[n] for n in runs.available_runs()]
+
+
+def no_progress(*args, **kwargs) -> None:
+    return None
+
+
+def test_all_builtin_runs_are_shipped():
+    assert runs.available_runs() == ["full", "lora_r1", "lora_r8", "lora_r64", "rslora_r64"]
+
+
+def test_builtin_views_show_every_run_and_the_papers_qualitative_result():
+    table, curve, bars, heat, spec = page.builtin_views(LABELS, 10, 0.5, "LoRA r=1", None)
+    t = table.set_index("run")
+    assert list(t.index) == ["Pre-trained MiniLM", *LABELS]
+    assert t.loc["LoRA r=1", "intruders"] > t.loc["Full FT", "intruders"]
+    assert t.loc["LoRA r=8", "intruders"] > t.loc["Full FT", "intruders"]
+    assert (t.loc[LABELS, "accuracy"] > 0.45).all()  # 3 balanced classes: chance is 0.33
+    assert len(curve.data) == len(LABELS) and len(bars.data) == len(LABELS)
+    assert heat.data[0].z.shape == (10, 64)
+    # eps slider: a stricter threshold can only find fewer intruders
+    strict = page.builtin_views(LABELS, 10, 0.2, "LoRA r=1", None)[0].set_index("run")
+    assert (strict["intruders"] <= t["intruders"]).all()
+
+
+def test_matrix_choice_defaults_to_a_matrix_with_intruders():
+    update = page.matrix_choices("LoRA r=1")
+    spectra = {s.name: s for s in runs.run_spectra("lora_r1")}
+    assert len(update["choices"]) == 36 and spectra[update["value"]].intruders() > 0
+
+
+def test_mitigation_and_downloads():
+    at, fig = page.mitigation_view(LABELS, 0.0)
+    assert set(at["run"]) == set(LABELS) and len(fig.data) == 2 * len(LABELS)
+    files = page.builtin_download(LABELS, 10, 0.5, REQUEST)
+    report = pd.read_csv(files[0])
+    assert len(report) == 36 * len(LABELS) and Path(files[1]).stat().st_size > 1000
+
+
+def test_own_checkpoint_with_the_bundled_adapter():
+    base, tuned, adapter = page.example_paths()
+    out = page.analyse_own(None, base, None, tuned, None, adapter, "", False, 10, 0.5, REQUEST, progress=no_progress)
+    state, summary, table, curve, bars, matrix, heat, spec, files = out
+    assert "36 matrices analysed" in summary and len(table) == 36
+    assert (table["dW_rank"] == 8).all()  # a rank-8 LoRA update, merged exactly
+    shipped = {s.name: s.intruders() for s in runs.run_spectra("lora_r8")}
+    assert dict(zip(table["matrix"], table["intruders"])) == shipped  # streaming = the script's in-memory result
+    resliced = page.own_resliced(state, 5, 0.3)[0]
+    assert resliced["intruders"].sum() <= table["intruders"].sum()
+    assert [Path(f).name for f in files] == ["intruders_report.csv", "intruders_vs_eps.png"]
+
+
+def test_bad_inputs_show_messages(tmp_path):
+    with pytest.raises(gr.Error, match="Tick at least one run"):
+        page.builtin_views([], 10, 0.5, "LoRA r=1", None)
+    with pytest.raises(gr.Error, match="Give a base checkpoint"):
+        page.analyse_own(None, "", None, "", None, "", "", False, 10, 0.5, REQUEST, progress=no_progress)
+    with pytest.raises(gr.Error, match="does not exist"):
+        page.analyse_own(None, "/nope/base", None, "/nope/tuned", None, "", "", False, 10, 0.5, REQUEST,
+                         progress=no_progress)
+    other = tmp_path / "other.safetensors"
+    save_file({"encoder.layer.0.attention.self.query.weight": torch.zeros(8, 8)}, str(other))
+    with pytest.raises(gr.Error, match="different architectures"):
+        page.analyse_own(None, str(minilm_dir()), str(other), "", None, "", "", False, 10, 0.5, REQUEST,
+                         progress=no_progress)
+    with pytest.raises(gr.Error, match="does not match this base"):
+        page.analyse_own(str(other), "", None, "", None, str(runs.RUNS_DIR / "lora_r1_adapter"), "", False, 10, 0.5,
+                         REQUEST, progress=no_progress)
