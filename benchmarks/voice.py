@@ -103,11 +103,11 @@ def bench_tts(runs: int) -> list[dict]:
     words = len(tts.DEFAULT_TEXT.split())
     rows = []
     for label, target in (("engine voice only", None), (f"converted to {voices.DEFAULT_TARGET}", bank)):
-        tts.speak(tts.DEFAULT_TEXT, "espeak en-us (US male)", target=target)  # warm-up
+        tts.speak(tts.DEFAULT_TEXT, tts.DEFAULT_VOICE, target=target)  # warm-up
         times = []
         for _ in range(runs):
             start = time.perf_counter()
-            speech = tts.speak(tts.DEFAULT_TEXT, "espeak en-us (US male)", target=target)
+            speech = tts.speak(tts.DEFAULT_TEXT, tts.DEFAULT_VOICE, target=target)
             times.append(time.perf_counter() - start)
         row = {"part": "tts", "pipeline": label, "words": words, "audio_s": round(len(speech.audio) / MEL.sr, 2),
                "median_s": round(statistics.median(times), 3), "max_s": round(max(times), 3), "runs": runs}

@@ -21,6 +21,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from models.common.checkpoint import load_checkpoint
 from models.speech.voice.corpus import EVAL_VOICES, TRAIN_VOICES, speak_corpus
 from models.speech.voice.features import MEL, log_mel
 from models.speech.voice.istftnet import CHECKPOINT, ISTFTVocoder, parameter_count, save_vocoder, vocoder_loss
@@ -59,6 +60,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--frames", type=int, default=32, help="crop length in mel frames")
     parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--mel-weight", type=float, default=10.0, help="weight of the mel L1 loss")
+    parser.add_argument("--init", type=Path, default=None, help="continue from this checkpoint (fine-tuning)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=CHECKPOINT)
@@ -75,6 +78,11 @@ def main() -> None:
                       "val_clips": len(val), "seconds": round(time.time() - t0, 1)}), flush=True)
 
     model = ISTFTVocoder()
+    history = []
+    if args.init is not None:  # continue training: keep the earlier run's record in the new checkpoint
+        tensors, config = load_checkpoint(args.init)
+        model.load_state_dict({k: v.float() for k, v in tensors.items()})
+        history = [*config.get("history", []), {k: config.get(k) for k in ("steps", "train_cpu_minutes", "mel_weight")}]
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.8, 0.99))
     budget = args.minutes * 60
     start, wall_start, step, best = time.process_time(), time.time(), 0, math.inf
@@ -88,7 +96,7 @@ def main() -> None:
         for group in opt.param_groups:
             group["lr"] = args.lr * 0.5 * (1 + math.cos(math.pi * elapsed / budget))
         audio = random_batch(train, rng, args.batch, samples)
-        loss, parts = vocoder_loss(model, log_mel(audio), audio)
+        loss, parts = vocoder_loss(model, log_mel(audio), audio, args.mel_weight)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -100,7 +108,8 @@ def main() -> None:
                 best = dist
                 save_vocoder(model, args.out, {"steps": step, "val_mel_l1": round(dist, 4),
                                                "train_cpu_minutes": round(elapsed / 60, 1),
-                                               "train_hours_audio": round(hours, 3)})
+                                               "train_hours_audio": round(hours, 3), "mel_weight": args.mel_weight,
+                                               "history": history})
             losses = {k: round(v, 4) for k, v in parts.items()}
             print(json.dumps({"step": step, "cpu_minutes": round(elapsed / 60, 1),
                               "wall_minutes": round((time.time() - wall_start) / 60, 1), **losses,

@@ -99,7 +99,7 @@ def build() -> None:
             with gr.Column():
                 text = gr.Textbox(tts.DEFAULT_TEXT, lines=3, max_length=tts.MAX_CHARS * 2,
                                   label=f"Text (English, at most {tts.MAX_CHARS} characters)")
-                voice = gr.Dropdown(list(tts.SOURCE_VOICES), value="espeak en-us (US male)", label="Engine voice")
+                voice = gr.Dropdown(tts.voice_choices(), value=tts.DEFAULT_VOICE, label="Engine voice")
                 with gr.Row():
                     rate = gr.Slider(80, 450, tts.DEFAULT_RATE, step=5, label="Speed (words per minute)")
                     pitch = gr.Slider(0, 99, tts.DEFAULT_PITCH, step=1, label="Pitch (espeak 0-99)")

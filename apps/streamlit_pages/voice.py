@@ -43,7 +43,7 @@ def _tts_tab() -> None:
     left, right = st.columns(2)
     with left:
         text = st.text_area(f"Text (English, at most {tts.MAX_CHARS} characters)", tts.DEFAULT_TEXT)
-        voice = st.selectbox("Engine voice", list(tts.SOURCE_VOICES))
+        voice = st.selectbox("Engine voice", tts.voice_choices())
         rate = st.slider("Speed (words per minute)", 80, 450, tts.DEFAULT_RATE, 5)
         pitch = st.slider("Pitch (espeak 0-99)", 0, 99, tts.DEFAULT_PITCH)
     with right:

@@ -44,7 +44,8 @@ def test_speak_without_target_gives_only_the_engine_voice(request_a):
 
 
 @pytest.mark.parametrize(("text", "message"),
-                         [("", "no text"), ("x" * 401, "limit is 400"), ("\u4f60\u597d", "cannot be spoken")])
+                         [("", "no text"), ("x" * 401, "limit is 400"), ("\u4f60\u597d", "cannot be spoken")],
+                         ids=["empty", "too-long", "chinese"])
 def test_speak_bad_text_shows_a_message_not_a_traceback(request_a, text, message):
     with pytest.raises(gr.Error, match=message):
         page.speak(text, "espeak en-us (US male)", 175, 50, voices.NO_CONVERSION, None, 1.0, "Griffin-Lim",

@@ -131,8 +131,13 @@ def phase_loss(pred_phase: torch.Tensor, true_phase: torch.Tensor, weight: torch
     return sum((t * weight[..., : t.shape[-2], : t.shape[-1]]).sum() / weight.sum() for t in terms)
 
 
-def vocoder_loss(model: ISTFTVocoder, logmel: torch.Tensor, audio: torch.Tensor) -> tuple[torch.Tensor, dict]:
-    """Total training loss for one batch of (log-mel, audio) and its parts for logging."""
+def vocoder_loss(model: ISTFTVocoder, logmel: torch.Tensor, audio: torch.Tensor,
+                 mel_weight: float = 10.0) -> tuple[torch.Tensor, dict]:
+    """Total training loss for one batch of (log-mel, audio) and its parts for logging.
+
+    The mel term is weighted up (HiFi-GAN uses 45 next to its GAN losses): re-analysing the
+    output's mel is what penalises an inconsistent phase that smears the magnitudes.
+    """
     spec = model.spectrum(logmel)
     pred = istft(spec, length=audio.shape[-1], cfg=model.mel)
     true = stft(audio, model.mel)
@@ -142,5 +147,5 @@ def vocoder_loss(model: ISTFTVocoder, logmel: torch.Tensor, audio: torch.Tensor)
         "mel": F.l1_loss(log_mel_from_magnitude(stft(pred, model.mel).abs(), model.mel), logmel),
         "phase": phase_loss(spec.angle(), true.angle(), weight),
     }
-    total = parts["stft"] + parts["mel"] + 0.5 * parts["phase"]
+    total = parts["stft"] + mel_weight * parts["mel"] + 0.5 * parts["phase"]
     return total, {k: float(v.detach()) for k, v in parts.items()}

@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from models.common.errors import InputError
-from models.speech.synth import synthesize
+from models.speech.synth import list_voices, synthesize
 from models.speech.voice.features import MEL, peak_normalise
 from models.speech.voice.knn_vc import DEFAULT_K, Bank, convert
 from models.speech.voice.vocoders import DEFAULT_VOCODER
 
 MAX_CHARS = 400
 """About 70 words / 25 s of speech: keeps one request well under a few seconds on 2 cores."""
-SOURCE_VOICES = {
+SOURCE_VOICES = {  # a readable short list; every espeak-ng/flite voice id is accepted too
     "espeak en-us (US male)": "espeak:en-us",
     "espeak en-gb (British male)": "espeak:en-gb",
     "espeak en-us f3 (female)": "espeak:en-us+f3",
@@ -32,9 +32,10 @@ SOURCE_VOICES = {
     "flite rms (US male)": "flite:rms",
     "flite kal (US male)": "flite:kal",
 }
-DEFAULT_TEXT = ("When the evening light fades over the quiet harbour, the old fishermen mend their nets "
+DEFAULT_TEXT = ("When the evening light fades over the quiet harbour, the fishermen mend their nets "
                 "and tell stories of distant seas.")
 """Twenty words: the sentence the benchmark times and the page speaks by default."""
+DEFAULT_VOICE = "espeak en-us (US male)"
 DEFAULT_RATE = 175  # words per minute, espeak-ng's default
 DEFAULT_PITCH = 50  # espeak-ng's 0-99 scale
 
@@ -63,11 +64,18 @@ def check_text(text: str) -> str:
     return text.lstrip("-–— ")  # a leading dash would reach espeak-ng's command line as an option
 
 
+def voice_choices() -> list[str]:
+    """The short readable list first, then every voice the installed engines offer."""
+    return [*SOURCE_VOICES, *list_voices()]
+
+
 def source_voice(name: str) -> str:
-    """Engine voice id (``espeak:...``/``flite:...``) for a picker label."""
-    if name not in SOURCE_VOICES:
-        raise InputError(f"Unknown voice '{name}'. Pick one of: {', '.join(SOURCE_VOICES)}.")
-    return SOURCE_VOICES[name]
+    """Engine voice id (``espeak:...``/``flite:...``) for a picker label or a raw voice id."""
+    if name in SOURCE_VOICES:
+        return SOURCE_VOICES[name]
+    if name in list_voices():
+        return name
+    raise InputError(f"Unknown voice '{name}'. Pick one of: {', '.join(SOURCE_VOICES)}.")
 
 
 def phonemes(text: str, ipa: bool = True) -> str:

@@ -37,6 +37,12 @@ RECORDED_TARGETS = {
     "Recorded: heath_ledger (real speech, 3 s)": "heath_ledger",
 }
 
+UPLOADED = "Uploaded / recorded reference"
+NO_CONVERSION = "None (keep the engine's voice)"
+DEFAULT_TARGET = "flite slt (US female, from recordings)"
+REFERENCE_HINT = (f"Reference clip ({MIN_REFERENCE_SECONDS:.0f}-{MAX_REFERENCE_SECONDS:.0f} s of the target voice; "
+                  f"used when '{UPLOADED}' is picked)")
+
 
 def target_names() -> list[str]:
     """Names of the built-in target voices, synthetic first."""
@@ -61,13 +67,6 @@ def builtin_reference(name: str) -> np.ndarray:
             return peak_normalise(clips[RECORDED_TARGETS[name]])
         raise InputError(f"The recording behind '{name}' is not installed here; pick another voice or upload one.")
     raise InputError(f"Unknown target voice '{name}'. Pick one from the list or upload a reference clip.")
-
-
-UPLOADED = "Uploaded / recorded reference"
-NO_CONVERSION = "None (keep the engine's voice)"
-DEFAULT_TARGET = "flite slt (US female, from recordings)"
-REFERENCE_HINT = (f"Reference clip ({MIN_REFERENCE_SECONDS:.0f}-{MAX_REFERENCE_SECONDS:.0f} s of the target voice; "
-                  f"used when '{UPLOADED}' is picked)")
 
 
 @functools.cache
