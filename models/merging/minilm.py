@@ -27,7 +27,7 @@ TOP_LAYERS = (4, 5)
 TRAINED = ("attention.output.dense.weight", "attention.output.dense.bias", "output.dense.weight", "output.dense.bias")
 MAX_LENGTH = 64
 CHUNK = 64
-EVAL_SIZES = {"train": 256, "val": 200, "test": 400}
+EVAL_SIZES = {"train": 128, "val": 128, "test": 400}
 """Examples per task and split the page uses: Fisher on train, AdaMerging on val, accuracy on test."""
 
 
@@ -97,15 +97,16 @@ def top_forward(params: StateDict, hidden: torch.Tensor, mask: torch.Tensor) -> 
 class MiniLMFamily(Family):
     name = "minilm"
 
-    def __init__(self, tuned: list[StateDict], heads: list[StateDict], progress: Progress | None = None):
+    def __init__(self, tuned: list[StateDict], heads: list[StateDict], progress: Progress | None = None,
+                 sizes: dict[str, int] = EVAL_SIZES):
         self.task_names = tuple(datasets())
         self.base, self.tuned, self.heads = base_params(), tuned, heads
         self.data: dict[tuple[int, str], Encoded] = {}
-        jobs = [(k, d, s) for k, d in enumerate(datasets().values()) for s in EVAL_SIZES]
+        jobs = [(k, d, s) for k, d in enumerate(datasets().values()) for s in sizes]
         for i, (k, d, split) in enumerate(jobs):
             report(progress, i / len(jobs), f"encoding {d.name} {split} texts with MiniLM blocks 0-3")
             part = getattr(d, split)
-            n = EVAL_SIZES[split]
+            n = sizes[split]
             self.data[k, split] = Encoded(part.texts[:n], part.labels[:n])
         report(progress, 1.0, "MiniLM family ready")
 
@@ -145,11 +146,16 @@ def load_minilm_family(progress: Progress | None = None) -> MiniLMFamily:
     return _family
 
 
-def _build_family(progress: Progress | None) -> MiniLMFamily:
+def load_task_vectors() -> tuple[list[StateDict], list[StateDict]]:
+    """theta_i = theta_0 + float16 task vector, and the frozen head, per task (in ``datasets()`` order)."""
     base = base_params()
     tuned, heads = [], []
     for task in datasets():
         tensors, _ = load_checkpoint(checkpoint_path(task))
         tuned.append({n: base[n] + tensors[f"delta.{n}"].float() for n in base})
         heads.append({"weight": tensors["head.weight"], "bias": tensors["head.bias"]})
-    return MiniLMFamily(tuned, heads, progress)
+    return tuned, heads
+
+
+def _build_family(progress: Progress | None) -> MiniLMFamily:
+    return MiniLMFamily(*load_task_vectors(), progress)
