@@ -56,6 +56,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=30.0, help="training budget in CPU minutes")
     parser.add_argument("--max-wall-minutes", type=float, default=90.0, help="stop after this much wall time")
+    parser.add_argument("--max-steps", type=int, default=None, help="stop after this many steps")
     parser.add_argument("--per-voice", type=int, default=90, help="training sentences per voice")
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--frames", type=int, default=32, help="crop length in mel frames")
@@ -89,7 +90,8 @@ def main() -> None:
     samples = args.frames * MEL.hop
 
     def out_of_time() -> bool:
-        return time.process_time() - start >= budget or time.time() - wall_start >= args.max_wall_minutes * 60
+        return (time.process_time() - start >= budget or time.time() - wall_start >= args.max_wall_minutes * 60
+                or (args.max_steps is not None and step >= args.max_steps))
 
     while not out_of_time():
         elapsed = time.process_time() - start

@@ -77,7 +77,7 @@ def run_lab(example: str, upload: str | None, chosen: list[str], request: gr.Req
     audio = lab.clip_audio(example, upload)
     results, table = lab.compare(audio, chosen, progress=gradio_progress(progress))
     original = save_wav(out_dir / "lab_original.wav", audio, MEL.sr)
-    by_name = {r.name: str(save_wav(out_dir / f"lab_{i}.wav", r.audio, MEL.sr)) for i, r in enumerate(results)}
+    by_name = {r.name: str(save_wav(out_dir / f"lab_{lab.file_stem(r.name)}.wav", r.audio, MEL.sr)) for r in results}
     players = [by_name.get(name) for name in VOCODERS]
     fig = plots.spectrograms({"original": audio, **{r.name: r.audio for r in results}}, height_per_row=150)
     csv = write_download(out_dir, "vocoder_metrics.csv", table)

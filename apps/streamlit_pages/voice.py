@@ -97,9 +97,9 @@ def _lab_tab() -> None:
         columns = st.columns(len(results) + 1)
         with columns[0]:
             _play("Original", audio, "lab_original.wav")
-        for i, (column, result) in enumerate(zip(columns[1:], results, strict=True)):
+        for column, result in zip(columns[1:], results, strict=True):
             with column:
-                _play(result.name, result.audio, f"lab_{i}.wav")
+                _play(result.name, result.audio, f"lab_{lab.file_stem(result.name)}.wav")
         st.dataframe(table, hide_index=True)
         csv = write_download(streamlit_session_dir(), "vocoder_metrics.csv", table)
         st.download_button("Download metrics (CSV)", csv.read_bytes(), file_name=csv.name, mime="text/csv")

@@ -3,6 +3,7 @@ against the original (copy synthesis, the standard vocoder test)."""
 from __future__ import annotations
 
 import functools
+import re
 
 import numpy as np
 import pandas as pd
@@ -40,6 +41,11 @@ def example_audio(name: str) -> np.ndarray:
     from models.speech.synth import synthesize
 
     return peak_normalise(synthesize(sentences("test")[key], kind, sr=MEL.sr))
+
+
+def file_stem(vocoder: str) -> str:
+    """A download-friendly name for a vocoder: 'FreeV + Griffin-Lim' -> 'freev_griffin-lim'."""
+    return re.sub(r"[^a-z0-9-]+", "_", vocoder.lower()).strip("_")
 
 
 def score(reference: np.ndarray, result: Vocoded) -> dict:
