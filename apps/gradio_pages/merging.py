@@ -95,6 +95,8 @@ def live(family_title: str, method: str, l1: float, l2: float, l3: float, scale:
     fam, s = family_settings(family_title, method, l1, l2, l3, scale, density, drop_rate, rescale, sign_election, t, pair, alpha, beta,
                              progress=gradio_progress(progress))
     ref = family_reference(name)
+    if s.method == "fisher":
+        fam.ensure_fishers(gradio_progress(progress))  # MiniLM estimates them on first use
     ev = evaluate(fam, s, ref)
     table = accuracy_table(fam.task_names, ref, ev)
     density = s.density if s.method == "ties" else 1.0

@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 import torch
 
 from models.common.errors import InputError
+from models.merging.validation import check_state_dicts
 
 StateDict = dict[str, torch.Tensor]
 
@@ -234,8 +235,9 @@ def is_mergeable(t: torch.Tensor) -> bool:
 
 def merge_state_dicts(base: StateDict, tuned: Sequence[StateDict], s: MergeSettings,
                       fishers: Sequence[StateDict] | None = None) -> StateDict:
-    """Merge every tensor of checked, same-architecture state dicts (see ``validation.py``)."""
+    """Merge every tensor of same-architecture state dicts; mismatches raise InputError."""
     check_settings(s, len(tuned))
+    check_state_dicts(base, [(f"Fine-tuned model {i + 1}", m) for i, m in enumerate(tuned)])
     depth = depth_fractions(list(base))
     out: StateDict = {}
     for name, theta0 in base.items():

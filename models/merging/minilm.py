@@ -27,7 +27,7 @@ TOP_LAYERS = (4, 5)
 TRAINED = ("attention.output.dense.weight", "attention.output.dense.bias", "output.dense.weight", "output.dense.bias")
 MAX_LENGTH = 64
 CHUNK = 64
-EVAL_SIZES = {"train": 128, "val": 128, "test": 400}
+EVAL_SIZES = {"train": 128, "val": 128, "test": 200}
 """Examples per task and split the page uses: Fisher on train, AdaMerging on val, accuracy on test."""
 
 

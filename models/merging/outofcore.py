@@ -120,15 +120,23 @@ def merge_files(base_path: str | Path, tuned_paths: Sequence[str | Path], out_pa
         meta = {**base.metadata, "paperlab_merge": json.dumps(settings.__dict__, default=list)}
         part = Path(out_path).with_suffix(".part")  # renamed when complete: no half-written output
         writer = SafetensorsWriter(part, layout, meta)
+        completed = False
         try:
             for i, name in enumerate(layout):
                 theta0 = base.get(name)
                 if name in floats:
-                    theta0 = merge_tensor(theta0, [r.get(name) for r in tuned], settings, name=name, depth=depth[name])
+                    thetas = [r.get(name) for r in tuned]
+                    for r, x in zip([base, *tuned], [theta0, *thetas]):
+                        if not torch.isfinite(x).all():
+                            raise InputError(f"{r.path.name} contains NaN or infinite values in {name}.")
+                    theta0 = merge_tensor(theta0, thetas, settings, name=name, depth=depth[name])
                 writer.write(name, theta0)
                 report(progress, (i + 1) / len(layout), f"merged {i + 1}/{len(layout)} tensors")
+            completed = True
         finally:
             writer.close()
+            if not completed:
+                part.unlink(missing_ok=True)
         part.replace(out_path)
     finally:
         for r in [base, *tuned]:

@@ -20,15 +20,16 @@ class Evaluation:
     normalised: float
     kept: float  # fraction of parameters the merge changed
     seconds: float  # merge + evaluation wall time
+    cpu_seconds: float  # the same in CPU time of this process (= wall time on an idle machine, one thread)
 
 
 def evaluate(family: Family, settings: MergeSettings, ref: Reference, split: str = "test") -> Evaluation:
     with thread_budget(family.threads):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         merged = family.merge(settings)
         acc = family.accuracies(merged, split)
-        seconds = time.perf_counter() - t0
-    return Evaluation(acc, normalised_average(acc, ref), kept_fraction(family.base, merged), seconds)
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return Evaluation(acc, normalised_average(acc, ref), kept_fraction(family.base, merged), seconds, cpu)
 
 
 def curve_knob(method: str) -> str:

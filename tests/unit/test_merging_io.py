@@ -97,6 +97,17 @@ def test_nan_weights_are_rejected():
         check_state_dicts(_model(0), [("a", _model(2)), ("b", bad)])
 
 
+def test_out_of_core_rejects_nan_and_leaves_no_partial_file(checkpoints, tmp_path):
+    bad = _model(2)
+    bad["layers.1.bias"][0] = float("inf")
+    save_file(bad, str(tmp_path / "inf.safetensors"))
+    out = tmp_path / "o.safetensors"
+    with pytest.raises(InputError, match=r"inf\.safetensors contains NaN or infinite values in layers\.1\.bias"):
+        merge_files(checkpoints[0], [checkpoints[1], tmp_path / "inf.safetensors"], out,
+                    MergeSettings("task_arithmetic", (1.0, 1.0)))
+    assert not out.exists() and not out.with_suffix(".part").exists()
+
+
 @pytest.mark.parametrize("content", [b"", b"not a safetensors file at all", b"\xff" * 8 + b"{}"])
 def test_corrupted_files_raise_input_error(checkpoints, tmp_path, content):
     bad = tmp_path / "corrupt.safetensors"
