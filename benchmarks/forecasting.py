@@ -94,15 +94,15 @@ def markdown(summary: list[dict]) -> str:
     def num(v: float | None, digits: int = 3) -> str:
         return "–" if v is None else f"{v:.{digits}f}"
 
-    lines = ["| Dataset | Model | L | H | MSE (ours) | MAE (ours) | MSE (published) | MAE (published) "
+    lines = ["| Dataset | Model | L | H | Seeds | MSE (ours) | MAE (ours) | MSE (published) | MAE (published) "
              "| Δ MSE | Params | Train s wall (mean / max) | Train s CPU | Epochs |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for s in summary:
         delta = "–" if s["pub_mse"] is None else f"{100 * (s['mse'] / s['pub_mse'] - 1):+.1f}%"
         spread = f" ± {s['mse_std']:.3f}" if s["seeds"] > 1 else ""
         train_s = "–" if s["train_s"] == 0 else f"{s['train_s']:.1f} / {s['train_s_max']:.1f}"
         cpu_s = "–" if s["cpu_s"] == 0 else f"{s['cpu_s']:.1f}"
-        lines.append(f"| {s['dataset']} | {s['model']} | {s['L']} | {s['H']} | {s['mse']:.3f}{spread} "
+        lines.append(f"| {s['dataset']} | {s['model']} | {s['L']} | {s['H']} | {s['seeds']} | {s['mse']:.3f}{spread} "
                      f"| {s['mae']:.3f} | {num(s['pub_mse'])} | {num(s['pub_mae'])} | {delta} "
                      f"| {s['params']:,} | {train_s} | {cpu_s} | {s['epochs']:.1f} |")
     targets = [s for s in summary if s["pub_mse"] is not None and s["dataset"] == "ETTh1"

@@ -245,7 +245,8 @@ def results_table(comp: Comparison) -> pd.DataFrame:
         rows.append({"model": t.name, "L": sp.L, "H": sp.H, "MSE": round(m["mse"], 4),
                      "MAE": round(m["mae"], 4), "published MSE": pub_mse, "published MAE": pub_mae,
                      "params": m.get("params", registry.count_parameters(t.model)),
-                     "train s": m.get("train_seconds"), "epochs": m.get("epochs"),
+                     "train s (wall)": m.get("train_seconds"), "train s (CPU)": m.get("train_cpu_seconds"),
+                     "epochs": m.get("epochs"),
                      "source": comp.sources.get(t.name, "")})
     return pd.DataFrame(rows)
 
