@@ -59,10 +59,13 @@ def bench_vocoders(sets: dict[str, list[np.ndarray]]) -> list[dict]:
     rows = []
     for set_name, clips in sets.items():
         for name in VOCODERS:
-            scores = [lab.score(clip, resynthesise(clip, name)) for clip in clips]
+            scores = []
+            for clip in clips:
+                result = resynthesise(clip, name)
+                scores.append({**lab.score(clip, result), "DNSMOS": metrics.dnsmos_overall(result.audio)})
             row = {"part": "vocoder", "set": set_name, "clips": len(clips), "vocoder": name,
                    **{k: round(float(np.mean([s[k] for s in scores])), 4)
-                      for k in ("mel distance", "PESQ", "STOI", "RTF")}}
+                      for k in ("mel distance", "PESQ", "STOI", "DNSMOS", "RTF")}}
             emit(row)
             rows.append(row)
     return rows
@@ -90,7 +93,7 @@ def bench_conversion(n_sentences: int) -> list[dict]:
             scores = []
             for src in sources:
                 out = peak_normalise(knn_vc.convert(src, bank, blend=blend).audio)
-                scores.append(metrics.conversion_scores(src, out, held_out))
+                scores.append({**metrics.conversion_scores(src, out, held_out), "DNSMOS": metrics.dnsmos_overall(out)})
             row = {"part": "conversion", "target": target, "blend": blend, "utterances": len(sources),
                    **{k: round(float(np.mean([s[k] for s in scores])), 3) for k in scores[0]}}
             emit(row)
@@ -118,16 +121,17 @@ def bench_tts(runs: int) -> list[dict]:
 
 def markdown(voc: list[dict], conv: list[dict], tts_rows: list[dict], threads: int, checkpoint: dict) -> str:
     lines = ["**Vocoders** (copy synthesis of held-out speech; mel distance lower is better, PESQ/STOI "
-             "higher, RTF = compute time / audio time)", "",
-             "| clips | vocoder | mel distance | PESQ | STOI | RTF |", "|---|---|---|---|---|---|"]
+             "higher; DNSMOS = no-reference overall quality 1-5; RTF = compute time / audio time)", "",
+             "| clips | vocoder | mel distance | PESQ | STOI | DNSMOS | RTF |", "|---|---|---|---|---|---|---|"]
     lines += [f"| {r['set']} ({r['clips']}) | {r['vocoder']} | {r['mel distance']:.3f} | {r['PESQ']:.2f} | "
-              f"{r['STOI']:.3f} | {r['RTF']:.3f} |" for r in voc]
+              f"{r['STOI']:.3f} | {r['DNSMOS']:.2f} | {r['RTF']:.4f} |" for r in voc]
     lines += ["", f"**kNN voice conversion** (source: espeak-ng en-us test sentences; vocoder: {DEFAULT_VOCODER}; "
               "similarity = cosine of cepstral mean/std statistics against a different utterance of the target)", "",
-              "| target | blend | similarity to target | similarity to source | STOI vs source |",
-              "|---|---|---|---|---|"]
+              "| target | blend | similarity to target | similarity to source | STOI vs source | DNSMOS |",
+              "|---|---|---|---|---|---|"]
     lines += [f"| {r['target']} | {r['blend']:.2f} | {r['speaker similarity to target']:.3f} | "
-              f"{r['speaker similarity to source']:.3f} | {r['STOI vs source']:.3f} |" for r in conv]
+              f"{r['speaker similarity to source']:.3f} | {r['STOI vs source']:.3f} | {r['DNSMOS']:.2f} |"
+              for r in conv]
     lines += ["", f"**Text to speech** (20-word sentence, whole waveform, {threads} torch threads on a 2-core CPU "
               "shared with other jobs; target < 1 s)", "",
               "| pipeline | words | audio (s) | median time (s) | worst (s) |", "|---|---|---|---|---|"]

@@ -189,4 +189,5 @@ def test_metrics_rank_a_clean_copy_above_a_noisy_one():
     assert metrics.stoi(audio, audio) > 0.99
     assert metrics.mel_distance(audio, audio) == 0.0 < metrics.mel_distance(audio, noisy)
     assert metrics.speaker_similarity(audio, audio) == pytest.approx(1.0)
+    assert metrics.dnsmos_overall(audio) > metrics.dnsmos_overall(audio + 3 * (noisy - audio))
     assert stft(torch.from_numpy(audio)).shape[0] == MEL.n_freq

@@ -3,7 +3,9 @@
 PESQ (ITU-T P.862, wide-band) and STOI come from the ``pesq`` and ``pystoi`` packages; they need
 a time-aligned reference, which copy-synthesis and frame-wise kNN conversion both preserve.
 No speaker-verification network can be downloaded here, so speaker similarity is the cosine
-similarity of mean-and-spread cepstral statistics (a classic i-vector-free proxy).
+similarity of mean-and-spread cepstral statistics (a classic i-vector-free proxy). DNSMOS
+(Microsoft's no-reference quality predictor; its ONNX models ship inside the ``speechmos``
+wheel, run by ``onnxruntime``) rates outputs that have no aligned reference.
 """
 from __future__ import annotations
 
@@ -39,6 +41,13 @@ def stoi(reference: np.ndarray, degraded: np.ndarray) -> float:
 
     r, d = _aligned(reference, degraded)
     return float(_stoi(r, d, MEL.sr, extended=False))
+
+
+def dnsmos_overall(audio: np.ndarray) -> float:
+    """DNSMOS P.835 overall quality (about 1-5, higher is better), no reference needed."""
+    from speechmos import dnsmos
+
+    return float(dnsmos.run(np.asarray(audio, dtype=np.float32), MEL.sr)["ovrl_mos"])
 
 
 def speaker_vector(audio: np.ndarray) -> np.ndarray:
