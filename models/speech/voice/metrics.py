@@ -47,7 +47,8 @@ def dnsmos_overall(audio: np.ndarray) -> float:
     """DNSMOS P.835 overall quality (about 1-5, higher is better), no reference needed."""
     from speechmos import dnsmos
 
-    return float(dnsmos.run(np.asarray(audio, dtype=np.float32), MEL.sr)["ovrl_mos"])
+    clipped = np.clip(np.asarray(audio, dtype=np.float32), -1.0, 1.0)  # as the saved WAV would be
+    return float(dnsmos.run(clipped, MEL.sr)["ovrl_mos"])
 
 
 def speaker_vector(audio: np.ndarray) -> np.ndarray:
