@@ -50,8 +50,8 @@ def enhance(source: str, noise_kind: str, snr_db: float, seed: float, upload: st
         files.append(path)
         players.append(gr.update(value=path, label=row["name"], visible=True))
     players += [gr.update(value=None, visible=False)] * (PLAYERS - len(players))
-    table = plots.metrics_table(rows)
-    files.append(str(write_download(out_dir, "enhancement_metrics.csv", table)))
+    table = plots.metrics_table(rows, compact=True)
+    files.append(str(write_download(out_dir, "enhancement_metrics.csv", plots.metrics_table(rows))))
     spec = plots.spectrograms([(r["name"], r["audio"]) for r in rows], signal.sr)
     mask = next((r["mask"] for r in rows if r.get("mask") is not None), None)
     ref_note = "" if signal.clean is not None else " No clean reference: only DNSMOS (non-intrusive) is shown."
@@ -108,7 +108,7 @@ def build() -> None:
                                      elem_id="speech-metrics", interactive=False)
                 with gr.Row():
                     players = [gr.Audio(label=f"Output {i}", type="filepath", interactive=False, visible=i == 0,
-                                        elem_id=f"speech-player-{i}") for i in range(PLAYERS)]
+                                        elem_id=f"speech-player-{i}", min_width=150) for i in range(PLAYERS)]
                 spec = gr.Plot(label="Spectrograms (one colour scale)")
                 mask = gr.Plot(label="FRCRN mask", visible=False)
                 files = gr.File(label="Downloads (WAV, CSV)", file_count="multiple", interactive=False)

@@ -47,8 +47,14 @@ METRIC_COLUMNS = {"si_sdr": "SI-SDR (dB)", "pesq": "PESQ-WB", "stoi": "STOI", "d
                   "dnsmos_sig": "DNSMOS SIG", "dnsmos_bak": "DNSMOS BAK", "seconds": "time (s)", "rtf": "RTF"}
 
 
-def metrics_table(rows: list[dict]) -> pd.DataFrame:
-    """One row per signal with the metric columns that exist, rounded for display."""
-    table = pd.DataFrame([{"engine": r["name"], **{label: r[key] for key, label in METRIC_COLUMNS.items() if key in r}}
-                          for r in rows])
+COMPACT = ("si_sdr", "pesq", "stoi", "dnsmos_ovrl", "seconds", "rtf")
+
+
+def metrics_table(rows: list[dict], compact: bool = False) -> pd.DataFrame:
+    """One row per signal with the metric columns that exist, rounded for display.
+
+    ``compact`` drops the DNSMOS sub-scores so the table fits beside the controls.
+    """
+    keys = [k for k in METRIC_COLUMNS if not compact or k in COMPACT]
+    table = pd.DataFrame([{"engine": r["name"], **{METRIC_COLUMNS[k]: r[k] for k in keys if k in r}} for r in rows])
     return table.round(3)

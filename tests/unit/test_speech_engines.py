@@ -26,7 +26,7 @@ def test_shape_and_alignment(name, easy):
     out = ENGINES[name](easy["noisy"], 16000)
     assert out.shape == easy["noisy"].shape and out.dtype == np.float32
     assert np.all(np.isfinite(out))
-    assert abs(lag(out, easy["clean"])) <= 1  # delays are compensated
+    assert abs(lag(out, easy["clean"])) <= 16  # delays (10-30 ms) are compensated to within 1 ms
 
 
 @pytest.mark.parametrize("name", LEARNED)
