@@ -270,13 +270,15 @@ def build() -> None:
 
     knobs = [method, *lam, scale, density, drop_rate, rescale, sign_election, t, pair, alpha, beta]
     live_outputs = [table, summary, bars, conflicts, kept, downloads]
+    # .input fires on user edits only, so programmatic updates (family switch, AdaMerging) do not
+    # start one evaluation per slider; those handlers chain a single evaluation with .then.
     for widget in knobs:
-        widget.change(live, [family, *knobs], live_outputs, trigger_mode="always_last", show_progress="minimal")
+        widget.input(live, [family, *knobs], live_outputs, trigger_mode="always_last", show_progress="minimal")
     method.change(on_method, method, [g_lambdas, g_ties, g_dare, g_slerp, g_lines, notes])
     family.change(on_family, family, [*lam, pair]).then(live, [family, *knobs], live_outputs).then(
         sweep, [family, *knobs], [curve_plot, heatmap])
     sweep_button.click(sweep, [family, *knobs], [curve_plot, heatmap], api_name="merging_sweep")
-    auto.click(auto_lambdas, family, [method, *lam, auto_note])
+    auto.click(auto_lambdas, family, [method, *lam, auto_note]).then(live, [family, *knobs], live_outputs)
     weights_button.click(export_weights, [family, *knobs], weights)
     example.click(example_checkpoints, None, [base_file, tuned_files])
     merge_button.click(merge_uploads, [base_file, tuned_files, lambdas_text, method, *lam, scale, density, drop_rate,
