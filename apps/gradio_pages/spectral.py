@@ -43,9 +43,9 @@ def builtin_views(labels: list[str], k: int, eps: float, heat_label: str, matrix
     table = runs.metrics_table([LABEL_TO_RUN[l] for l in chosen], k, eps)
     spectra = list(runs.run_spectra(LABEL_TO_RUN.get(heat_label, "lora_r1")))
     s = _matrix(spectra, matrix)
-    title = f"{heat_label}: {s.name}"
+    title = f"{heat_label}, {figures.short(s.name)}"
     return (table, figures.eps_curves(chosen, k, eps), figures.layer_bars(chosen, k, eps),
-            figures.similarity_heatmap(s, k, eps, title=f"{title}: |<tuned, base>| singular vectors"),
+            figures.similarity_heatmap(s, k, eps, title=f"{title}: |cos(tuned, base)|"),
             figures.spectra_plot(s, title=f"{title}: singular values"))
 
 
@@ -54,7 +54,7 @@ def mitigation_view(labels: list[str], lam: float):
     """Accuracy and forgetting after scaling intruders by lambda (precomputed by the training script)."""
     names = [LABEL_TO_RUN[l] for l in _selected(labels)]
     table = runs.mitigation_table(names)
-    at = table[table["lambda"] == float(lam)].drop(columns=["lambda"])
+    at = table[table["lambda"] == float(lam)].drop(columns=["lambda"]).round(4)
     return at, figures.mitigation_plot(table)
 
 
@@ -191,7 +191,7 @@ def build() -> None:
         mit_plot = gr.Plot(label="Accuracy and forgetting vs lambda")
         with gr.Row():
             dl_btn = gr.Button("Download report (CSV + PNG)")
-            dl = gr.File(label="Downloads", file_count="multiple")
+            dl = gr.File(label="Downloads", file_count="multiple", height=120)
         with gr.Accordion("Re-run a fine-tune on this server", open=False):
             gr.Markdown("Trains one recipe from pre-trained MiniLM on 1 CPU thread (about 3-10 s per step on "
                         "2 cores) and reports accuracy, forgetting and intruders. The shipped runs used 120 steps.")
@@ -243,7 +243,7 @@ def build() -> None:
         with gr.Row():
             own_heat = gr.Plot(label="Similarity heatmap")
             own_spec = gr.Plot(label="Spectra")
-        own_dl = gr.File(label="Report (CSV + PNG)", file_count="multiple")
+        own_dl = gr.File(label="Report (CSV + PNG)", file_count="multiple", height=120)
 
         example_btn.click(example_paths, None, [base_path, tuned_path, adapter_path])
         analyse_btn.click(analyse_own, [base_file, base_path, tuned_file, tuned_path, adapter_files, adapter_path,

@@ -28,8 +28,9 @@ def _matrix_views(spectra: list[MatrixSpectrum], k: int, eps: float, key: str, p
     best = max(range(len(spectra)), key=lambda i: spectra[i].intruders(k, eps))
     s = spectra[names.index(st.selectbox("Matrix", names, index=best, key=f"m_{key}"))]
     c1, c2 = st.columns(2)
-    c1.plotly_chart(figures.similarity_heatmap(s, k, eps, title=f"{prefix}{s.name}: |<tuned, base>|"), width="stretch")
-    c2.plotly_chart(figures.spectra_plot(s, title=f"{prefix}{s.name}: singular values"), width="stretch")
+    name = figures.short(s.name)
+    c1.plotly_chart(figures.similarity_heatmap(s, k, eps, title=f"{prefix}{name}: |cos(tuned, base)|"), width="stretch")
+    c2.plotly_chart(figures.spectra_plot(s, title=f"{prefix}{name}: singular values"), width="stretch")
 
 
 def _builtin() -> None:
@@ -50,7 +51,7 @@ def _builtin() -> None:
     c1.plotly_chart(figures.eps_curves(chosen, k, eps), width="stretch")
     c2.plotly_chart(figures.layer_bars(chosen, k, eps), width="stretch")
     heat_label = st.selectbox("Run for the matrix views", labels, index=min(1, len(labels) - 1))
-    _matrix_views(chosen[heat_label], k, eps, "builtin", f"{heat_label}: ")
+    _matrix_views(chosen[heat_label], k, eps, "builtin", f"{heat_label}, ")
     st.subheader("Mitigation: scale intruder singular values by lambda (k = 10, eps = 0.5)")
     mitigation = runs.mitigation_table([label_to_run[l] for l in labels])
     lam = st.select_slider("lambda", sorted(mitigation["lambda"].unique()), value=0.5)

@@ -6,6 +6,14 @@ from plotly.subplots import make_subplots
 
 from models.spectral.analysis import EPS_GRID, MatrixSpectrum, eps_curve, layer_counts
 
+COLORS = ("#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a", "#19d3f3")
+
+
+def short(name: str) -> str:
+    """A tensor name without the 'encoder.' / '.weight' noise, for titles and labels."""
+    return name.removeprefix("encoder.").removesuffix(".weight")
+
+
 _LAYOUT = dict(template="plotly_white", margin=dict(l=50, r=20, t=50, b=45), height=360,
                legend=dict(orientation="h", y=-0.22))
 
@@ -13,8 +21,9 @@ _LAYOUT = dict(template="plotly_white", margin=dict(l=50, r=20, t=50, b=45), hei
 def eps_curves(curves: dict[str, list[MatrixSpectrum]], k: int, eps: float) -> go.Figure:
     """Total intruders vs eps, one line per run (the paper's Figure 3 style), eps marked."""
     fig = go.Figure()
-    for label, spectra in curves.items():
-        fig.add_trace(go.Scatter(x=EPS_GRID, y=eps_curve(spectra, k), mode="lines+markers", name=label))
+    for i, (label, spectra) in enumerate(curves.items()):
+        fig.add_trace(go.Scatter(x=EPS_GRID, y=eps_curve(spectra, k), mode="lines+markers", name=label,
+                                 line=dict(color=COLORS[i % len(COLORS)])))
     fig.add_vline(x=eps, line_dash="dash", line_color="grey", annotation_text=f"eps = {eps:.2f}")
     n = max((len(s) for s in curves.values()), default=0)
     fig.update_layout(title=f"Intruder dimensions summed over {n} matrices (top k = {k})",
@@ -25,9 +34,10 @@ def eps_curves(curves: dict[str, list[MatrixSpectrum]], k: int, eps: float) -> g
 def layer_bars(curves: dict[str, list[MatrixSpectrum]], k: int, eps: float) -> go.Figure:
     """Intruders per transformer block, grouped by run."""
     fig = go.Figure()
-    for label, spectra in curves.items():
+    for i, (label, spectra) in enumerate(curves.items()):
         table = layer_counts(spectra, k, eps)
-        fig.add_trace(go.Bar(x=[f"layer {x}" for x in table["layer"]], y=table["intruders"], name=label))
+        fig.add_trace(go.Bar(x=[f"layer {x}" for x in table["layer"]], y=table["intruders"], name=label,
+                             marker_color=COLORS[i % len(COLORS)]))
     fig.update_layout(title=f"Intruders per layer (k = {k}, eps = {eps:.2f})", barmode="group",
                       yaxis_title="intruders", **_LAYOUT)
     return fig
@@ -44,7 +54,7 @@ def similarity_heatmap(s: MatrixSpectrum, k: int, eps: float, n_base: int = 64, 
     rows = [f"{'INTRUDER ' if m[j] < eps else ''}ut{j + 1} (m={m[j]:.2f})" for j in range(len(m))]
     fig = go.Figure(go.Heatmap(z=z, x=[f"u0_{i + 1}" for i in range(z.shape[1])], y=rows, zmin=0, zmax=1,
                                colorscale="Viridis", colorbar=dict(title="|cos|")))
-    fig.update_layout(title=title or f"{s.name}: |<tuned, base>| singular vectors", **_LAYOUT)
+    fig.update_layout(title=title or f"{short(s.name)}: |cos(tuned, base)|", **_LAYOUT)
     fig.update_layout(height=max(300, 60 + 22 * len(rows)), legend=None)
     fig.update_yaxes(autorange="reversed")
     return fig
@@ -62,19 +72,19 @@ def spectra_plot(s: MatrixSpectrum, n: int = 64, title: str = "") -> go.Figure:
     fig.update_yaxes(type="log", title_text="singular value", row=1, col=1)
     fig.update_yaxes(type="log", row=1, col=2)
     fig.update_xaxes(title_text="index i")
-    fig.update_layout(title=title or f"{s.name}: singular-value spectra", **_LAYOUT)
+    fig.update_layout(title=title or f"{short(s.name)}: singular values", **_LAYOUT)
     return fig
 
 
 def mitigation_plot(table) -> go.Figure:
     """Task accuracy and embedding drift as each run's intruders are scaled by lambda."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=("task accuracy (tweets)", "forgetting: embedding drift"))
-    for run, rows in table.groupby("run", sort=False):
-        rows = rows.sort_values("lambda")
+    for i, (run, rows) in enumerate(table.groupby("run", sort=False)):
+        rows, line = rows.sort_values("lambda"), dict(color=COLORS[i % len(COLORS)])
         fig.add_trace(go.Scatter(x=rows["lambda"], y=rows["accuracy"], name=run, mode="lines+markers",
-                                 legendgroup=run), 1, 1)
+                                 legendgroup=run, line=line), 1, 1)
         fig.add_trace(go.Scatter(x=rows["lambda"], y=rows["drift"], name=run, mode="lines+markers",
-                                 legendgroup=run, showlegend=False), 1, 2)
+                                 legendgroup=run, showlegend=False, line=line), 1, 2)
     fig.update_xaxes(title_text="lambda (intruder singular values x lambda)")
     fig.update_layout(title="Scaling intruders down (k = 10, eps = 0.5)", **_LAYOUT)
     return fig

@@ -21,7 +21,7 @@ def no_progress(*args, **kwargs) -> None:
 
 
 def test_all_builtin_runs_are_shipped():
-    assert runs.available_runs() == ["full", "lora_r1", "lora_r8", "lora_r64", "rslora_r64"]
+    assert runs.available_runs() == ["full", "lora_r1", "lora_r8", "lora_r8_a16", "lora_r64", "rslora_r64"]
 
 
 def test_builtin_views_show_every_run_and_the_papers_qualitative_result():
