@@ -76,7 +76,8 @@ def summarise(rows: list[dict]) -> list[dict]:
         groups.setdefault(run_key(r)[:4], []).append(r)
     order = {m: i for i, m in enumerate(DEFAULT_MODELS)}
     out = []
-    for (dataset, model, L, H), rs in sorted(groups.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 99), kv[0][3])):
+    ranked = sorted(groups.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 99), kv[0][3]))
+    for (dataset, model, L, H), rs in ranked:
         mse = np.array([r["mse"] for r in rs])
         mae = np.array([r["mae"] for r in rs])
         pub_mse, pub_mae = registry.published(dataset, model, L, H)

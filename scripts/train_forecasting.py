@@ -20,8 +20,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from models.forecasting import compare, experiment, registry  # noqa: E402
-from models.forecasting.data import load_bundled, make_splits  # noqa: E402
+from models.forecasting import compare, experiment, registry
+from models.forecasting.data import load_bundled, make_splits
 
 
 def main(argv: list[str] | None = None) -> None:

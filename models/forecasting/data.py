@@ -260,7 +260,7 @@ def make_splits(series: Series, L: int, H: int, W: int) -> Splits:
             raise InputError(f"{label} must be a positive whole number.")
     if W < 2:
         raise InputError("W (period) must be at least 2 steps.")
-    if W > n:
+    if n < W:
         raise InputError(f"W={W} is longer than the whole series ({n} rows). Choose a shorter period.")
     is_ett = series.name in BUNDLED
     borders = split_borders(n, L, is_ett)
@@ -271,7 +271,7 @@ def make_splits(series: Series, L: int, H: int, W: int) -> Splits:
         raise InputError(f"The series has {n} rows, too short for L={L} and H={H}: training, validation "
                          f"and test need at least {min_rows(L, H)} rows with a 70/10/20 split. "
                          "Use a shorter look-back or horizon, or a longer series.")
-    if W > borders["train"][1]:
+    if borders["train"][1] < W:
         raise InputError(f"W={W} is longer than the training part ({borders['train'][1]} rows).")
     train = series.values[: borders["train"][1]]
     mean, std = train.mean(axis=0), train.std(axis=0)

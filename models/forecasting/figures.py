@@ -83,8 +83,8 @@ def fold_figure(folded: np.ndarray, weights: np.ndarray | None, channel: str, ax
     cols = 2 if weights is not None else 1
     titles = [f"{channel} look-back folded by period"] + (["SparseTSF shared Linear(L/W → H/W) weights"]
                                                           if weights is not None else [])
-    fig = make_subplots(rows=1, cols=cols, subplot_titles=titles, horizontal_spacing=0.14)
-    fig.add_trace(go.Heatmap(z=folded, colorscale="Viridis", colorbar=dict(x=0.43 if cols == 2 else 1.0, len=0.9),
+    fig = make_subplots(rows=1, cols=cols, subplot_titles=titles, horizontal_spacing=0.22)
+    fig.add_trace(go.Heatmap(z=folded, colorscale="Viridis", colorbar=dict(x=0.40 if cols == 2 else 1.0, len=0.9),
                              hovertemplate="period %{x}<br>phase %{y}<br>value %{z:.2f}<extra></extra>"), 1, 1)
     fig.update_xaxes(title_text="period in look-back (oldest → newest)", row=1, col=1)
     fig.update_yaxes(title_text=axis_label, row=1, col=1)

@@ -24,7 +24,7 @@ def default_run():
 
 
 def test_default_run_opens_from_bundled_checkpoints_with_every_view():
-    state, status, results, cycles, window, channel, decompose, forecast, fold, files = default_run()
+    _state, status, results, cycles, window, _channel, _decompose, forecast, _fold, files = default_run()
     assert "bundled checkpoint" in status
     assert list(results["model"]) == list(D.models)
     cyclenet = results.set_index("model").loc["CycleNet/Linear"]
@@ -67,7 +67,7 @@ def test_bad_upload_gives_a_clear_message(tmp_path):
 
 
 def test_invalid_sparsetsf_lookback_names_valid_values():
-    with pytest.raises(gr.Error, match="700 is not. Use 696 or 720"):
+    with pytest.raises(gr.Error, match=r"700 is not\. Use 696 or 720"):
         page.run(D.dataset, None, ["OT"], ["SparseTSF/Linear"], 700, 96, 24, REQUEST, progress=no_progress)
 
 
@@ -77,7 +77,7 @@ def test_uploaded_csv_is_detected_and_trained(tmp_path):
     y = 10 + 3 * np.sin(2 * np.pi * t.hour / 24) + rng.normal(0, 0.5, len(t))
     path = tmp_path / "load.csv"
     pd.DataFrame({"timestamp": t, "load": y}).to_csv(path, index=False)
-    dataset, channels, W, acf, info = page.upload_changed(str(path))
+    dataset, _channels, W, _acf, info = page.upload_changed(str(path))
     assert dataset == page.UPLOAD and W == 24 and "1 day" in info
     out = page.run(dataset, str(path), ["load"], ["CycleNet/Linear", "Seasonal naive"], 48, 24, W, REQUEST,
                    progress=no_progress)

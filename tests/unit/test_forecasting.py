@@ -246,5 +246,6 @@ def test_bundled_checkpoints_load_and_reproduce_their_recorded_test_mse():
         if registry.spec(name).trainable:
             assert path.stat().st_size < 5 * 2**20
     splits = make_splits(data.load_bundled("ETTh1"), compare.DEFAULT.L, compare.DEFAULT.H, compare.DEFAULT.W)
-    recorded = experiment.load(compare.default_checkpoint("CycleNet/Linear")).metrics["mse"]
-    assert experiment.load(compare.default_checkpoint("CycleNet/Linear"), splits).metrics["mse"] == pytest.approx(recorded, rel=1e-5)
+    path = compare.default_checkpoint("CycleNet/Linear")
+    recorded = experiment.load(path).metrics["mse"]
+    assert experiment.load(path, splits).metrics["mse"] == pytest.approx(recorded, rel=1e-5)
