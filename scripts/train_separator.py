@@ -25,15 +25,15 @@ from models.speech.separate.tiger_net import TigerLite  # noqa: E402
 from models.speech.training import CACHE_DIR, mixture_batch, train_loop  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "assets" / "speech" / "tiger_lite.safetensors"
-CONFIG = {"n_fft": 320, "hop": 160, "features": 48, "blocks": 4, "speakers": 2}
+CONFIG = {"n_fft": 512, "hop": 256, "features": 32, "blocks": 3, "speakers": 2, "mask": "softmax", "compress": 0.3}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes", type=float, default=35)
     ap.add_argument("--pool", type=int, default=1500)
-    ap.add_argument("--batch", type=int, default=4)
-    ap.add_argument("--seconds", type=float, default=2.0)
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--seconds", type=float, default=1.5)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--resume", action="store_true", help="continue from the weights in --out")
@@ -60,7 +60,7 @@ def main() -> None:
         return float(torch.cat([pit_si_sdr(model(val_mix[i:i + 8]), val_ref[i:i + 8])[0]
                                 for i in range(0, 32, 8)]).mean())
 
-    result = train_loop(model, {**CONFIG, "sr": SR}, step, validate, args.out, args.minutes, lr=1e-3,
+    result = train_loop(model, {**CONFIG, "sr": SR}, step, validate, args.out, args.minutes, lr=2e-3,
                         eval_every=50, resume=args.resume)
     print(json.dumps({k: v for k, v in result.items() if k != "history"}), flush=True)
 

@@ -15,7 +15,7 @@ from models.speech.separate.tiger_net import TigerLite
 
 CHECKPOINT = Path(__file__).resolve().parents[3] / "assets" / "speech" / "tiger_lite.safetensors"
 SR = 16000
-_ARCH_KEYS = ("n_fft", "hop", "features", "blocks", "speakers")
+_ARCH_KEYS = ("n_fft", "hop", "features", "blocks", "speakers", "mask", "compress")
 
 
 @functools.cache

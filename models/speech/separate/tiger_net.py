@@ -9,14 +9,19 @@ useful quality at RTF <= 0.3 with < 1 M parameters (TIGER-small is itself ~0.8 M
 
 Kept from the paper:
 - *band-split* encoder: the spectrum is cut into sub-bands that are narrow at low frequencies
-  (where speech harmonics live) and wide at high ones; each band (real+imag) is normalised
-  and projected to N features, giving a (B, N, K bands, T frames) tensor;
+  (where speech harmonics live) and wide at high ones; each band (real+imag) is projected to
+  N features, giving a (B, N, K bands, T frames) tensor;
 - *frequency-frame interleaved* blocks: a frequency path (self-attention across the K bands
   of one frame, the lite version of F^3A) interleaved with a time path (multi-scale dilated
   convolutions fused by a softmax "selective attention" over scales, the lite MSA);
-- per-band mask heads that reconstruct a complex mask per speaker; trained with uPIT SI-SDR.
-Changed for the CPU budget: fewer/wider bands, 4 unshared blocks (the paper shares one block's
-weights across repeats to save parameters; here compute, not parameters, is the limit).
+- per-band mask heads that reconstruct a mask per speaker; trained with uPIT SI-SDR.
+Changed for the CPU budget: by default real masks with a softmax over speakers (each bin is
+shared out, so the outputs always sum to the mixture) instead of unconstrained complex masks —
+measured here, overfitting one batch reached 10.4 dB SI-SDR in 40 steps vs 4.2 dB for complex
+masks, and full training with complex masks stayed at 0 dB for 400 steps; the input is
+power-law compressed (|X|^0.3) like FRCRN's. Also a 32 ms window at 16 ms hop (the paper:
+40/10 ms), 20 bands, N = 32 features and 3 unshared blocks (the paper shares one block's weights across repeats to save
+parameters; here compute, not parameters, is the limit).
 """
 from __future__ import annotations
 
@@ -26,7 +31,7 @@ from torch import nn
 from models.speech.stft import istft, stft
 
 
-def band_widths(n_bins: int, spec: tuple[tuple[int, int], ...] = ((4, 5), (8, 5), (16, 4))) -> list[int]:
+def band_widths(n_bins: int, spec: tuple[tuple[int, int], ...] = ((4, 8), (8, 6), (16, 5))) -> list[int]:
     """Sub-band widths in bins: ``spec`` lists (width, count); the rest is one top band."""
     widths = [w for w, count in spec for _ in range(count)]
     rest = n_bins - sum(widths)
@@ -87,19 +92,24 @@ class InterleavedBlock(nn.Module):
 class TigerLite(nn.Module):
     """Band-split TF separator: (B, n) mixture -> (B, speakers, n) estimated sources."""
 
-    def __init__(self, n_fft: int = 320, hop: int = 160, features: int = 48, blocks: int = 4, speakers: int = 2):
+    def __init__(self, n_fft: int = 512, hop: int = 256, features: int = 32, blocks: int = 3, speakers: int = 2,
+                 mask: str = "softmax", compress: float = 0.3):
         super().__init__()
-        self.n_fft, self.hop, self.speakers = n_fft, hop, speakers
+        self.n_fft, self.hop, self.speakers, self.mask_kind, self.compress = n_fft, hop, speakers, mask, compress
+        per_bin = 1 if mask == "softmax" else 2
         self.widths = band_widths(n_fft // 2 + 1)
-        self.split = nn.ModuleList(nn.Sequential(nn.LayerNorm(2 * w), nn.Linear(2 * w, features)) for w in self.widths)
+        # No per-band LayerNorm on the input (BSRNN/TIGER have one): it erases each band's level,
+        # and "which talker is louder here" is the first cue a separator can learn from scratch.
+        self.split = nn.ModuleList(nn.Linear(2 * w, features) for w in self.widths)
         self.blocks = nn.ModuleList(InterleavedBlock(features) for _ in range(blocks))
         self.heads = nn.ModuleList(nn.Sequential(nn.LayerNorm(features), nn.Linear(features, 4 * features), nn.GLU(),
-                                                 nn.Linear(2 * features, speakers * 2 * w)) for w in self.widths)
+                                                 nn.Linear(2 * features, speakers * per_bin * w)) for w in self.widths)
 
     def forward(self, wav: torch.Tensor) -> torch.Tensor:
         spec = stft(wav, self.n_fft, self.hop)  # (B, F, T)
         b, _, t = spec.shape
-        ri = torch.view_as_real(spec).permute(0, 2, 1, 3)  # (B, T, F, 2)
+        comp = spec * spec.abs().clamp_min(1e-8).pow(self.compress - 1)  # power-law compressed, phase kept
+        ri = torch.view_as_real(comp).permute(0, 2, 1, 3)  # (B, T, F, 2)
         bands, start = [], 0
         for w, proj in zip(self.widths, self.split):
             bands.append(proj(ri[:, :, start:start + w].reshape(b, t, 2 * w)))
@@ -108,8 +118,12 @@ class TigerLite(nn.Module):
         for block in self.blocks:
             x = block(x)
         x = x.permute(0, 2, 3, 1)  # (B, K, T, N)
-        masks = torch.cat([head(x[:, k]).view(b, t, self.speakers, w, 2)
+        per_bin = 1 if self.mask_kind == "softmax" else 2
+        masks = torch.cat([head(x[:, k]).view(b, t, self.speakers, w, per_bin)
                            for k, (w, head) in enumerate(zip(self.widths, self.heads))], 3)
-        m = torch.view_as_complex(masks.contiguous()).permute(0, 2, 3, 1)  # (B, S, F, T)
+        if self.mask_kind == "softmax":  # real masks that share each bin between the speakers
+            m = masks[..., 0].softmax(2).permute(0, 2, 3, 1)  # (B, S, F, T)
+        else:  # unconstrained complex masks, as in the paper
+            m = torch.view_as_complex(masks.contiguous()).permute(0, 2, 3, 1)
         est = istft((m * spec.unsqueeze(1)).reshape(b * self.speakers, -1, t), self.n_fft, self.hop, wav.shape[-1])
         return est.view(b, self.speakers, -1)
