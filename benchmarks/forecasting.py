@@ -8,6 +8,7 @@ numbers beside ours.
 
     nice python benchmarks/forecasting.py            # everything (~2 h of CPU on one core)
     python benchmarks/forecasting.py --datasets ETTh1 --horizons 96 --seeds 2024
+    python benchmarks/forecasting.py --table-only    # re-tabulate benchmarks/results/forecasting.jsonl
 """
 from __future__ import annotations
 
@@ -129,10 +130,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--models", nargs="+", default=DEFAULT_MODELS)
     parser.add_argument("--cache", type=Path, default=RESULTS / "forecasting.jsonl")
     parser.add_argument("--table", type=Path, default=RESULTS / "forecasting.md")
+    parser.add_argument("--table-only", action="store_true", help="no training: tabulate the cached runs")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     args.cache.parent.mkdir(parents=True, exist_ok=True)
-    rows = benchmark(args.datasets, args.horizons, args.seeds, args.models, args.cache)
+    if args.table_only:
+        rows = list(load_done(args.cache).values())
+    else:
+        rows = benchmark(args.datasets, args.horizons, args.seeds, args.models, args.cache)
     wanted = {(d, m, LOOKBACK.get(m, 96), h) for d in args.datasets for m in args.models for h in args.horizons}
     summary = summarise([r for r in rows if run_key(r)[:4] in wanted])
     for s in summary:
