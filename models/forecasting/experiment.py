@@ -14,8 +14,9 @@ from torch import nn
 from models.common.checkpoint import load_checkpoint, save_checkpoint
 from models.common.errors import InputError
 from models.common.progress import Progress
-from models.forecasting import registry, train
-from models.forecasting.cycle import from_reference
+from models.forecasting import backbones, registry, train
+from models.forecasting.cycle import RecurrentCycle, from_reference
+from models.forecasting.forecaster import Forecaster
 from models.forecasting.data import Splits
 from models.forecasting.sparsetsf import check_multiples
 
@@ -87,14 +88,37 @@ def load(path: str | Path, splits: Splits | None = None) -> Trained:
     return trained
 
 
+def read_reference(path: str | Path) -> dict[str, torch.Tensor]:
+    """The state_dict in a reference CycleNet ``checkpoint.pth`` (or a safetensors copy of it).
+
+    ``weights_only=True``: a .pth is a pickle, and only tensors may come out of a user's file.
+    """
+    path = Path(path)
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            return load_file(str(path))
+        return torch.load(str(path), map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch/safetensors raise many types for foreign files
+        raise InputError(f"{path.name} is not a readable CycleNet checkpoint ({type(exc).__name__}).") from None
+
+
 def load_reference(state_dict: dict[str, torch.Tensor], L: int, H: int, channels: list[str],
                    first_row_phase: int = 0, dataset: str = "") -> Trained:
     """A model trained by ACAT-SCUT/CycleNet (its state_dict keys), with Q rotated to true phase."""
     ours = from_reference(state_dict, L, first_row_phase)
     W = ours["cycle.data"].shape[0]
-    name = "CycleNet/MLP" if "backbone.net.0.weight" in ours else "CycleNet/Linear"
-    model = registry.build(name, L, H, W, len(channels))
-    model.load_state_dict(ours)
+    is_mlp = "backbone.net.0.weight" in ours
+    name = "CycleNet/MLP" if is_mlp else "CycleNet/Linear"
+    # the reference's d_model is a run option, so the hidden width comes from the weights
+    backbone = backbones.mlp(L, H, ours["backbone.net.0.weight"].shape[0]) if is_mlp else backbones.linear(L, H)
+    model = Forecaster(backbone, L, H, RecurrentCycle(W, len(channels)), revin=True)
+    try:
+        model.load_state_dict(ours)
+    except RuntimeError as exc:
+        raise InputError(f"The CycleNet checkpoint does not fit L={L}, H={H} and {len(channels)} "
+                         f"channels ({exc}).") from None
     model.eval()
     config = {"name": name, "dataset": dataset, "channels": channels, "L": L, "H": H, "W": W,
               "seed": None, "source": "reference CycleNet checkpoint"}

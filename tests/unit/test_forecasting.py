@@ -252,3 +252,14 @@ def test_bundled_checkpoints_are_small_and_reproduce_their_recorded_test_metrics
         rescored = experiment.load(path, splits).metrics
         assert rescored["mse"] == pytest.approx(recorded["mse"], rel=1e-5), name
         assert rescored["mae"] == pytest.approx(recorded["mae"], rel=1e-5), name
+
+
+def test_reference_checkpoint_file_is_read_with_weights_only(tmp_path):
+    state = {"cycleQueue.data": torch.randn(24, 2), "model.0.weight": torch.randn(16, 48),
+             "model.0.bias": torch.randn(16), "model.2.weight": torch.randn(24, 16), "model.2.bias": torch.randn(24)}
+    torch.save(state, tmp_path / "checkpoint.pth")
+    trained = experiment.load_reference(experiment.read_reference(tmp_path / "checkpoint.pth"), 48, 24, ["a", "b"])
+    assert trained.name == "CycleNet/MLP"
+    torch.testing.assert_close(trained.model.cycle.data, torch.roll(state["cycleQueue.data"], -48 % 24, dims=0))
+    with pytest.raises(InputError):
+        experiment.read_reference(write(tmp_path, b"garbage", "bad.pth"))
