@@ -93,6 +93,6 @@ def fold_figure(folded: np.ndarray, weights: np.ndarray | None, channel: str, ax
                                  hovertemplate="input period %{x}<br>output period %{y}<br>w %{z:.3f}<extra></extra>"),
                       1, 2)
         fig.update_xaxes(title_text="input period (oldest → newest)", row=1, col=2)
-        fig.update_yaxes(title_text="forecast period", row=1, col=2)
+        fig.update_yaxes(title_text="forecast period", dtick=1, row=1, col=2)
     fig.update_layout(**{**LAYOUT, "height": 400})
     return fig
