@@ -4,7 +4,7 @@
 
 Prints JSON lines and writes benchmarks/results/spectral.md. Measures:
 1. time and peak extra memory to analyse all 36 adapted MiniLM matrices, streamed from
-   base model.safetensors + the shipped LoRA r=8 adapter (exact and randomised SVD);
+   base model.safetensors + the shipped LoRA r=1 adapter (exact and randomised SVD);
 2. intruders (k = 10, eps = 0.5), accuracy and forgetting of every shipped run;
 3. seconds per random size x size matrix for exact SVD, singular values only, and randomised top-20.
 """
@@ -65,7 +65,7 @@ def emit(rows: list[dict], row: dict) -> None:
 
 
 def bench_minilm(rows: list[dict]) -> None:
-    adapter = runs.RUNS_DIR / "lora_r8_adapter"
+    adapter = runs.RUNS_DIR / "lora_r1_adapter"
     for randomized in (False, True):
         analyse_checkpoints(minilm_dir(), adapter_path=adapter, randomized=randomized)  # warm-up (imports, page cache)
         t = time.perf_counter()
@@ -109,7 +109,7 @@ def markdown(rows: list[dict], threads: int) -> str:
     out = [f"# Spectral benchmark\n\n`python benchmarks/spectral.py --threads {threads}` "
            f"(torch threads {threads}, load average at the end {load:.1f} on {os.cpu_count()} cores; "
            "other jobs shared the machine).\n",
-           "## Analysing all adapted MiniLM matrices (base + LoRA r=8 adapter, streamed)\n",
+           "## Analysing all adapted MiniLM matrices (base + LoRA r=1 adapter, streamed)\n",
            "| SVD | matrices | seconds | peak extra memory (MB) | intruders (k=10, eps=0.5) |", "|---|---|---|---|---|"]
     out += [f"| {r['svd']} | {r['matrices']} | {r['seconds']} | {r['peak_extra_mb']} | {r['intruders_k10_eps05']} |"
             for r in rows if r["bench"] == "minilm_all_linear"]
