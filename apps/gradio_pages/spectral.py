@@ -147,7 +147,7 @@ def example_paths():
     """Bundled MiniLM plus the shipped LoRA r=8 adapter, so the tab works without any upload."""
     from models.common.text import minilm_dir
 
-    return str(minilm_dir()), "", str(runs.RUNS_DIR / "lora_r8_adapter")
+    return str(minilm_dir()), "", str(runs.RUNS_DIR / "lora_r1_adapter")
 
 
 # --- layout ------------------------------------------------------------------------------------------
@@ -231,7 +231,7 @@ def build() -> None:
             randomized = gr.Checkbox(False, label="Randomised SVD for the tuned side (faster, approximate)")
         own_k, own_eps = _sliders()
         with gr.Row():
-            example_btn = gr.Button("Example: MiniLM + bundled LoRA r=8 adapter", elem_id="spectral-example")
+            example_btn = gr.Button("Example: MiniLM + bundled LoRA r=1 adapter", elem_id="spectral-example")
             analyse_btn = gr.Button("Analyse", variant="primary", elem_id="spectral-analyse")
         own_state = gr.State(None)
         own_summary = gr.Markdown(elem_id="spectral-own-summary")

@@ -75,9 +75,9 @@ def _saved(upload, name: str) -> str | None:
 def _own() -> None:
     st.caption("A base and a tuned checkpoint (safetensors file or Hugging Face folder), or a base plus a peft LoRA "
                f"adapter folder. Each matrix may have at most {MAX_MATRIX_ENTRIES // 2**20} M entries.")
-    if st.button("Example: MiniLM + bundled LoRA r=8 adapter"):
+    if st.button("Example: MiniLM + bundled LoRA r=1 adapter"):
         st.session_state.update(base_path=str(minilm_dir()), tuned_path="",
-                                adapter_path=str(runs.RUNS_DIR / "lora_r8_adapter"))
+                                adapter_path=str(runs.RUNS_DIR / "lora_r1_adapter"))
     c1, c2, c3 = st.columns(3)
     base_up = c1.file_uploader("Base .safetensors", type=["safetensors"])
     base_path = c1.text_input("... or base path", key="base_path")

@@ -28,8 +28,11 @@ def test_builtin_views_show_every_run_and_the_papers_qualitative_result():
     table, curve, bars, heat, spec = page.builtin_views(LABELS, 10, 0.5, "LoRA r=1", None)
     t = table.set_index("run")
     assert list(t.index) == ["Pre-trained MiniLM", *LABELS]
-    assert t.loc["LoRA r=1", "intruders"] > t.loc["Full FT", "intruders"]
-    assert t.loc["LoRA r=8", "intruders"] > t.loc["Full FT", "intruders"]
+    assert t.loc["LoRA r=1", "intruders"] >= 5 and t.loc["Full FT", "intruders"] == 0
+    # at a looser threshold the paper's ordering shows across ranks: r=1 > r=8 > full FT, higher rank fewer
+    loose = page.builtin_views(LABELS, 10, 0.7, "LoRA r=1", None)[0].set_index("run")["intruders"]
+    assert loose["LoRA r=1"] > loose["LoRA r=8"] > loose["Full FT"] == 0
+    assert loose["LoRA r=64"] < loose["LoRA r=8"] and loose["rsLoRA r=64"] < loose["LoRA r=8"]
     assert (t.loc[LABELS, "accuracy"] > 0.45).all()  # 3 balanced classes: chance is 0.33
     assert len(curve.data) == len(LABELS) and len(bars.data) == len(LABELS)
     assert heat.data[0].z.shape == (10, 64)
@@ -54,11 +57,15 @@ def test_mitigation_and_downloads():
 
 def test_own_checkpoint_with_the_bundled_adapter():
     base, tuned, adapter = page.example_paths()
-    out = page.analyse_own(None, base, None, tuned, None, adapter, "", False, 10, 0.5, REQUEST, progress=no_progress)
+    pattern = r"layer\.[0-2]\..*weight$"  # the 18 matrices of the first three blocks keep the test short
+    out = page.analyse_own(None, base, None, tuned, None, adapter, pattern, False, 10, 0.5, REQUEST,
+                           progress=no_progress)
     state, summary, table, curve, bars, matrix, heat, spec, files = out
-    assert "36 matrices analysed" in summary and len(table) == 36
-    assert (table["dW_rank"] == 8).all()  # a rank-8 LoRA update, merged exactly
-    shipped = {s.name: s.intruders() for s in runs.run_spectra("lora_r8")}
+    assert "18 matrices analysed" in summary and len(table) == 18
+    assert "not 2-D matrices and were skipped" in summary  # LayerNorm weights match the pattern too
+    assert (table["dW_rank"] == 1).all()  # a rank-1 LoRA update, merged exactly
+    shipped = {s.name: s.intruders() for s in runs.run_spectra("lora_r1") if s.name in set(table["matrix"])}
+    assert len(shipped) == 18 and sum(shipped.values()) >= 3
     assert dict(zip(table["matrix"], table["intruders"])) == shipped  # streaming = the script's in-memory result
     resliced = page.own_resliced(state, 5, 0.3)[0]
     assert resliced["intruders"].sum() <= table["intruders"].sum()
