@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import sys
 import time
@@ -50,38 +51,45 @@ def score(est: np.ndarray, clean: np.ndarray) -> dict[str, float]:
     return {**metrics.reference_metrics(est, clean), "dnsmos_ovrl": metrics.dnsmos(est)["dnsmos_ovrl"]}
 
 
-def evaluate_enhancement(cases: list[tuple[np.ndarray, np.ndarray]], dataset: str) -> list[dict]:
-    """Mean metrics per engine (and for the unprocessed input) over ``cases`` of (noisy, clean)."""
-    per: dict[str, list[dict]] = {"Input (noisy)": [], **{name: [] for name in ENGINES}}
-    for i, (noisy, clean) in enumerate(cases):
-        per["Input (noisy)"].append(score(noisy, clean))
-        for name, fn in ENGINES.items():
-            per[name].append(score(fn(noisy, SR), clean))
-        if (i + 1) % 10 == 0:
-            print(json.dumps({"progress": dataset, "done": i + 1, "of": len(cases)}), file=sys.stderr, flush=True)
+def _score_case(spec: tuple) -> dict[str, dict[str, float]]:
+    """Build one (noisy, clean) case from its spec and score the input and every engine on it."""
+    noisy, clean = generated_case(spec[1]) if spec[0] == "generated" else real_case(*spec[1:])
+    return {"Input (noisy)": score(noisy, clean), **{name: score(fn(noisy, SR), clean) for name, fn in ENGINES.items()}}
+
+
+def evaluate_enhancement(specs: list[tuple], dataset: str, workers: int) -> list[dict]:
+    """Mean metrics per engine (and for the unprocessed input) over the cases in ``specs``.
+
+    Cases are independent, so ``workers`` forked processes (1 torch thread each) share them.
+    """
+    per: dict[str, list[dict]] = {}
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        for i, result in enumerate(pool.imap(_score_case, specs)):
+            for name, row in result.items():
+                per.setdefault(name, []).append(row)
+            if (i + 1) % 10 == 0:
+                print(json.dumps({"progress": dataset, "done": i + 1, "of": len(specs)}), file=sys.stderr, flush=True)
     return [emit({"task": "enhancement", "dataset": dataset, "engine": name, "n": len(rows),
                   **{k: round(float(np.nanmean([r[k] for r in rows])), 3) for k in COLUMNS}})
             for name, rows in per.items()]
 
 
-def generated_cases(n: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    cases = []
-    for seed in range(n):
-        ex = data.noisy_example(seed, "test", SR, noise_kind=data.NOISE_KINDS[seed % len(data.NOISE_KINDS)])
-        cases.append((ex["noisy"], ex["clean"]))
-    return cases
+def generated_case(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Held-out test split; the noise kind cycles so every kind gets n/5 cases."""
+    ex = data.noisy_example(seed, "test", SR, noise_kind=data.NOISE_KINDS[seed % len(data.NOISE_KINDS)])
+    return ex["noisy"], ex["clean"]
 
 
-def real_cases() -> list[tuple[np.ndarray, np.ndarray]]:
-    cases = []
-    for k, clean in enumerate(data.real_speech_clips(SR).values()):
-        for kind in ("white", "pink", "babble"):
-            noise = data.make_noise(kind, clean.size, seed=100 + k, split="test")
-            for snr in (0.0, 5.0, 10.0):
-                noisy = data.mix_at_snr(clean, noise, snr)
-                scale = min(1.0, 0.9 / float(np.abs(noisy).max()))
-                cases.append((noisy * scale, clean * scale))
-    return cases
+REAL_SPECS = [("real", k, kind, snr) for k in range(len(data.GRADIO_SPEECH))
+              for kind in ("white", "pink", "babble") for snr in (0.0, 5.0, 10.0)]
+
+
+def real_case(k: int, kind: str, snr: float) -> tuple[np.ndarray, np.ndarray]:
+    """Recorded clip k of the gradio wheel with ``kind`` noise at ``snr`` dB."""
+    clean = list(data.real_speech_clips(SR).values())[k]
+    noisy = data.mix_at_snr(clean, data.make_noise(kind, clean.size, seed=100 + k, split="test"), snr)
+    scale = min(1.0, 0.9 / float(np.abs(noisy).max()))
+    return noisy * scale, clean * scale
 
 
 def rtf_rows(engines: dict) -> list[dict]:
@@ -170,13 +178,14 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def run_task(task: str, n: int) -> list[dict]:
+def run_task(task: str, n: int, workers: int) -> list[dict]:
     """All rows of one task, each tagged with ``group`` = task so a re-run replaces exactly them."""
     start = time.time()
     if task == "enhancement":
         rows = rtf_rows(ENGINES)
-        rows += evaluate_enhancement(generated_cases(n), "generated held-out test split (unseen voices and sentences)")
-        rows += evaluate_enhancement(real_cases()[:n], "real speech (gradio clips) + white/pink/babble at 0/5/10 dB")
+        rows += evaluate_enhancement([("generated", seed) for seed in range(n)],
+                                     "generated held-out test split (unseen voices and sentences)", workers)
+        rows += evaluate_enhancement(REAL_SPECS[:n], "real speech (gradio clips) + white/pink/babble at 0/5/10 dB", workers)
     elif task == "separation":
         rows = rtf_rows({SEPARATOR: lambda x, sr: tiger.separate(x, sr)}) + separation_rows(n) + [swap_check()]
     else:
@@ -190,13 +199,14 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=100, help="generated mixtures per task (also caps the 36 real cases)")
     ap.add_argument("--tasks", default="enhancement,separation")
+    ap.add_argument("--workers", type=int, default=3, help="processes scoring enhancement cases in parallel")
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args()
     torch.set_num_threads(1)
     store = STORE if args.out == RESULTS else args.out.with_suffix(".jsonl")
     stored = [json.loads(line) for line in store.read_text().splitlines()] if store.is_file() else []
     for task in args.tasks.split(","):
-        stored = [r for r in stored if r.get("group") != task] + run_task(task, args.n)
+        stored = [r for r in stored if r.get("group") != task] + run_task(task, args.n, args.workers)
         store.parent.mkdir(parents=True, exist_ok=True)
         store.write_text("".join(json.dumps(r) + "\n" for r in stored))
         args.out.write_text(markdown(stored))
