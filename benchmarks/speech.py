@@ -1,12 +1,13 @@
 """Speech benchmark: enhancement engines and the separator on held-out data; prints JSON lines
 and writes benchmarks/results/speech.md.
 
-    python benchmarks/speech.py                          # both tasks, 100 generated mixtures each
-    python benchmarks/speech.py --tasks separation       # one task; the other's stored rows are kept
+    python benchmarks/speech.py                          # all tasks, 100 generated mixtures each
+    python benchmarks/speech.py --tasks separation       # one task; other tasks' stored rows are kept
     python benchmarks/speech.py --n 10 --out /tmp/x.md   # quick look
 
 Rows are stored in benchmarks/results/speech.jsonl (one line per result, replaced per task) and
-the Markdown table is rebuilt from all stored rows, so the two tasks can run at different times.
+the Markdown table is rebuilt from all stored rows, so tasks can run at different times or in
+parallel processes (rtf, enhancement = generated set, real = recorded clips, separation).
 
 Enhancement: (1) the generated test split (voices and sentences never seen in training; noise
 white/pink/brown/babble/hum; SNR uniform -5..20 dB), (2) the real recorded speech clips shipped
@@ -143,21 +144,22 @@ def markdown(rows: list[dict]) -> str:
     """The README tables, rebuilt from every stored row."""
     enh = [r for r in rows if r["task"] == "enhancement"]
     rtf_of = {r["engine"]: f"{r['rtf_1t']:.3f} / {r['rtf_2t']:.3f}" for r in rows if r["task"] == "rtf"}
-    runs = {r["task"]: r for r in rows if r["task"] == "run"}
+    runs = [r for r in rows if r["task"] == "run"]
     lines = ["# Speech benchmark", "", "Produced by `python benchmarks/speech.py` on this machine (2 CPU cores shared with "
              "other jobs; load average during each run is given below).",
              "RTF = processing time / audio duration on a 10 s clip, median of 3, torch on 1 / 2 threads.", ""]
-    lines += [f"- {r['tasks']}: {r['minutes']} min, load average {r['load']}" for r in runs.values()] + [""]
+    lines += [f"- task `{r['tasks']}` (n = {r['n']}): {r['minutes']} min, load average at the end {r['load']}"
+              for r in runs] + [""]
     for dataset in dict.fromkeys(r["dataset"] for r in enh):
-        rows = [r for r in enh if r["dataset"] == dataset]  # noqa: PLW2901 (shadowing is intended)
-        lines += [f"## Enhancement: {dataset} (n = {rows[0]['n']})", "",
+        ds = [r for r in enh if r["dataset"] == dataset]
+        lines += [f"## Enhancement: {dataset} (n = {ds[0]['n']})", "",
                   "| engine | SI-SDR (dB) | PESQ-WB | STOI | DNSMOS OVRL | RTF (1 / 2 threads) |",
                   "|---|---|---|---|---|---|"]
         lines += [f"| {r['engine']} | {r['si_sdr']:.2f} | {r['pesq']:.2f} | {r['stoi']:.3f} | {r['dnsmos_ovrl']:.2f} | "
-                  f"{rtf_of.get(r['engine'], '-')} |" for r in rows]
-        base = next(r for r in rows if r["engine"] == "Input (noisy)")
-        dfn = next(r for r in rows if r["engine"] == "DeepFilterNet3")
-        ours = next(r for r in rows if r["engine"] == "PaperLab FRCRN")
+                  f"{rtf_of.get(r['engine'], '-')} |" for r in ds]
+        base = next(r for r in ds if r["engine"] == "Input (noisy)")
+        dfn = next(r for r in ds if r["engine"] == "DeepFilterNet3")
+        ours = next(r for r in ds if r["engine"] == "PaperLab FRCRN")
         ours_gain, dfn_gain = ours["pesq"] - base["pesq"], dfn["pesq"] - base["pesq"]
         ratio = f"{ours_gain / dfn_gain:.2f} x" if dfn_gain > 0.01 else "not defined (DeepFilterNet3 did not raise PESQ)"
         lines += ["", f"PESQ gain over the input: PaperLab FRCRN {ours_gain:+.2f}, DeepFilterNet3 {dfn_gain:+.2f}; "
@@ -178,18 +180,23 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+TASKS = ("rtf", "enhancement", "real", "separation")
+
+
 def run_task(task: str, n: int, workers: int) -> list[dict]:
     """All rows of one task, each tagged with ``group`` = task so a re-run replaces exactly them."""
     start = time.time()
-    if task == "enhancement":
+    if task == "rtf":
         rows = rtf_rows(ENGINES)
-        rows += evaluate_enhancement([("generated", seed) for seed in range(n)],
-                                     "generated held-out test split (unseen voices and sentences)", workers)
-        rows += evaluate_enhancement(REAL_SPECS[:n], "real speech (gradio clips) + white/pink/babble at 0/5/10 dB", workers)
+    elif task == "enhancement":
+        rows = evaluate_enhancement([("generated", seed) for seed in range(n)],
+                                    "generated held-out test split (unseen voices and sentences)", workers)
+    elif task == "real":
+        rows = evaluate_enhancement(REAL_SPECS[:n], "real speech (gradio clips) + white/pink/babble at 0/5/10 dB", workers)
     elif task == "separation":
         rows = rtf_rows({SEPARATOR: lambda x, sr: tiger.separate(x, sr)}) + separation_rows(n) + [swap_check()]
     else:
-        raise SystemExit(f"unknown task {task!r}")
+        raise SystemExit(f"unknown task {task!r}; choose from {TASKS}")
     rows.append(emit({"task": "run", "tasks": task, "n": n, "minutes": round((time.time() - start) / 60, 1),
                       "load": " / ".join(f"{x:.1f}" for x in os.getloadavg())}))
     return [{**r, "group": task} for r in rows]
@@ -198,15 +205,17 @@ def run_task(task: str, n: int, workers: int) -> list[dict]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=100, help="generated mixtures per task (also caps the 36 real cases)")
-    ap.add_argument("--tasks", default="enhancement,separation")
+    ap.add_argument("--tasks", default=",".join(TASKS), help=f"comma-separated subset of {TASKS}, or 'report'")
     ap.add_argument("--workers", type=int, default=3, help="processes scoring enhancement cases in parallel")
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args()
     torch.set_num_threads(1)
     store = STORE if args.out == RESULTS else args.out.with_suffix(".jsonl")
-    stored = [json.loads(line) for line in store.read_text().splitlines()] if store.is_file() else []
     for task in args.tasks.split(","):
-        stored = [r for r in stored if r.get("group") != task] + run_task(task, args.n, args.workers)
+        rows = [] if task == "report" else run_task(task, args.n, args.workers)  # "report": only rebuild the table
+        # re-read just before writing: tasks may run in parallel processes sharing the store
+        stored = [json.loads(line) for line in store.read_text().splitlines()] if store.is_file() else []
+        stored = [r for r in stored if task == "report" or r.get("group") != task] + rows
         store.parent.mkdir(parents=True, exist_ok=True)
         store.write_text("".join(json.dumps(r) + "\n" for r in stored))
         args.out.write_text(markdown(stored))
