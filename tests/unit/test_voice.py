@@ -64,10 +64,15 @@ def test_every_vocoder_reconstructs_held_out_speech(name):
 
 
 def test_neural_vocoder_beats_griffin_lim_on_held_out_speech():
-    audio = speech("flite:rms", 2)
-    gl, nn_ = resynthesise(audio, "Griffin-Lim"), resynthesise(audio, "iSTFTNet (trained here)")
-    assert metrics.mel_distance(audio, nn_.audio) < metrics.mel_distance(audio, gl.audio)
-    assert metrics.pesq_wb(audio, nn_.audio) > metrics.pesq_wb(audio, gl.audio)
+    """On average over the four evaluation voices (single clips can go either way, see the benchmark).
+    FreeV's magnitude makes Griffin-Lim 5x faster at the same quality, so it stands in here."""
+    clips = [speech(voice, 2) for voice in corpus.EVAL_VOICES]
+    scores = {name: [lab.score(clip, resynthesise(clip, name)) for clip in clips]
+              for name in ("FreeV + Griffin-Lim", "iSTFTNet (trained here)")}
+    mean = {name: {k: np.mean([row[k] for row in rows]) for k in ("mel distance", "PESQ")}
+            for name, rows in scores.items()}
+    gl, neural = mean["FreeV + Griffin-Lim"], mean["iSTFTNet (trained here)"]
+    assert neural["mel distance"] < gl["mel distance"] and neural["PESQ"] > gl["PESQ"]
 
 
 def test_vocoder_training_step_reduces_the_loss():

@@ -63,7 +63,7 @@ def score(reference: np.ndarray, result: Vocoded) -> dict:
 def compare(audio: np.ndarray, names: list[str] | None = None,
             progress: Progress | None = None) -> tuple[list[Vocoded], pd.DataFrame]:
     """Vocode ``audio`` (mono, MEL.sr) with each named vocoder; results and a metrics table."""
-    names = list(names or VOCODERS)
+    names = list(VOCODERS) if names is None else list(names)
     if not names:
         raise InputError("Pick at least one vocoder.")
     if len(audio) / MEL.sr > MAX_SECONDS:
