@@ -17,3 +17,13 @@ def test_builtin_runs_view_shows_table_curves_and_heatmap(gradio_url, page):
     expect(page.locator("#spectral-mitigation")).to_contain_text("LoRA r=1", timeout=120_000)
     assert "Traceback" not in page.content()
     screenshot(page, "spectral")
+
+
+def test_inspect_tab_analyses_the_bundled_adapter_example(gradio_url, page):
+    page.goto(f"{gradio_url}/spectral")
+    page.get_by_role("tab", name="Inspect your own checkpoints").click()
+    page.locator("#spectral-example").click()
+    page.wait_for_timeout(1500)  # let the example paths land in the textboxes
+    page.locator("#spectral-analyse").click()
+    expect(page.locator("#spectral-own-summary")).to_contain_text("36 matrices analysed", timeout=240_000)
+    assert "Traceback" not in page.content()
