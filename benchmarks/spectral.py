@@ -76,9 +76,11 @@ def bench_minilm(rows: list[dict]) -> None:
                 t = time.perf_counter()
                 spectra, _ = analyse_checkpoints(minilm_dir(), adapter_path=adapter, randomized=randomized)
                 times.append(time.perf_counter() - t)
-        emit(rows, {"bench": "minilm_all_linear", "matrices": len(spectra), "svd": "randomised" if randomized else "exact",
+        emit(rows, {"bench": "minilm_all_linear", "matrices": len(spectra),
+                    "svd": "randomised" if randomized else "exact",
                     "seconds_median": round(statistics.median(times), 2), "seconds_best": round(min(times), 2),
-                    "peak_extra_mb": round(mem.extra_mb, 1), "intruders_k10_eps05": sum(s.intruders() for s in spectra)})
+                    "peak_extra_mb": round(mem.extra_mb, 1),
+                    "intruders_k10_eps05": sum(s.intruders() for s in spectra)})
 
 
 def bench_runs(rows: list[dict]) -> None:
@@ -143,7 +145,8 @@ def markdown(rows: list[dict], threads: int) -> str:
                        f"{r.get('intruders_k10_eps07', 0)} | {r['accuracy'] if r['accuracy'] is not None else 'n/a'} | "
                        f"{r['drift']} | {r['topic_1nn']} | {pair(r, 'lambda05')} | {pair(r, 'lambda0')} | "
                        f"{r.get('train_seconds', 'n/a')} |")
-    out.append("\nWithout intruders (k=10, eps=0.5) scaling by lambda changes nothing, so those columns repeat the run.")
+    out.append("\nWithout intruders (k=10, eps=0.5) scaling by lambda changes nothing, so those columns repeat "
+               "the run.")
     out += ["\n## Cost per random square matrix\n", "| size | kind | seconds |", "|---|---|---|"]
     out += [f"| {r['size']} | {r['kind']} | {r['seconds']} |" for r in rows if r["bench"] == "svd"]
     svd = {r["kind"]: r["seconds"] for r in rows if r["bench"] == "svd"}

@@ -54,7 +54,7 @@ def main() -> None:
     for name in args.runs:
         cfg = by_name[name] if args.steps is None else replace(by_name[name], steps=args.steps)
         t0 = time.time()
-        model = train(cfg, task, lambda f, msg: print(f"[{time.time() - t0:6.0f} s] {msg}", flush=True))
+        model = train(cfg, task, lambda f, msg, t0=t0: print(f"[{time.time() - t0:6.0f} s] {msg}", flush=True))
         train_s = time.time() - t0
         encoder = merged_encoder(model)
         Wt = target_weights(encoder)
@@ -74,7 +74,8 @@ def main() -> None:
         result["mitigation"] = [{"lambda": 1.0, "intruders": total, **unedited}]
         for lam in args.lambdas:  # lambda only touches intruders: without any, the model is unchanged
             edited, _ = mitigated_weights(Wt, W0, lam)
-            metrics = evaluate(with_weights(encoder, edited), model.head, task, probe, args.n_test) if total else unedited
+            metrics = (evaluate(with_weights(encoder, edited), model.head, task, probe, args.n_test) if total
+                       else unedited)
             result["mitigation"].append({"lambda": lam, "intruders": total, **metrics})
             print(f"lambda={lam}: {total} intruders, {metrics}", flush=True)
         result["total_seconds"] = round(time.time() - t0, 1)

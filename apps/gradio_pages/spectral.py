@@ -23,7 +23,7 @@ LABEL_TO_RUN = {r.label: r.name for r in BUILTIN_RUNS}
 
 def _selected(labels: list[str]) -> dict[str, list[MatrixSpectrum]]:
     """{run label: spectra} for the ticked runs, in recipe order."""
-    names = [LABEL_TO_RUN[l] for l in labels or [] if l in LABEL_TO_RUN]
+    names = [LABEL_TO_RUN[label] for label in labels or [] if label in LABEL_TO_RUN]
     if not names:
         raise InputError("Tick at least one run.")
     return {runs.LABELS[n]: list(runs.run_spectra(n)) for n in names}
@@ -40,7 +40,7 @@ def builtin_views(labels: list[str], k: int, eps: float, heat_label: str, matrix
     """Every built-in view for the current sliders: table, eps curves, per-layer bars, heatmap, spectra."""
     k, eps = int(k), float(eps)
     chosen = _selected(labels)
-    table = runs.metrics_table([LABEL_TO_RUN[l] for l in chosen], k, eps)
+    table = runs.metrics_table([LABEL_TO_RUN[label] for label in chosen], k, eps)
     spectra = list(runs.run_spectra(LABEL_TO_RUN.get(heat_label, "lora_r1")))
     s = _matrix(spectra, matrix)
     title = f"{heat_label}, {figures.short(s.name)}"
@@ -52,7 +52,7 @@ def builtin_views(labels: list[str], k: int, eps: float, heat_label: str, matrix
 @gradio_handler
 def mitigation_view(labels: list[str], lam: float):
     """Accuracy and forgetting after scaling intruders by lambda (precomputed by the training script)."""
-    names = [LABEL_TO_RUN[l] for l in _selected(labels)]
+    names = [LABEL_TO_RUN[label] for label in _selected(labels)]
     table = runs.mitigation_table(names)
     at = table[table["lambda"] == float(lam)].drop(columns=["lambda"]).round(4)
     return at, figures.mitigation_plot(table)
@@ -72,14 +72,14 @@ def builtin_download(labels: list[str], k: int, eps: float, request: gr.Request)
 
 
 @gradio_handler
-def rerun(run_label: str, steps: int, progress=gr.Progress()):
+def rerun(run_label: str, steps: int, progress=gr.Progress()):  # noqa: B008 (Gradio injects progress)
     """Re-train one recipe from scratch on this server (same data, fewer steps if asked) and report."""
     return runs.retrain(LABEL_TO_RUN[run_label], int(steps), gradio_progress(progress))
 
 
 # --- your own checkpoints -------------------------------------------------------------------------
 
-def _path(upload: str | None, typed: str | None, what: str) -> Path | None:
+def _path(upload: str | None, typed: str | None) -> Path | None:
     """An uploaded file wins over a typed server path; neither means 'not given'."""
     if upload:
         return Path(upload)
@@ -97,18 +97,18 @@ def _adapter_dir(files: list[str] | None, typed: str | None, out: Path) -> Path 
         for f in files:
             shutil.copy(f, folder / Path(f).name)
         return folder
-    return _path(None, typed, "adapter")
+    return _path(None, typed)
 
 
 @gradio_handler
 def analyse_own(base_file, base_path, tuned_file, tuned_path, adapter_files, adapter_path, pattern,
-                randomized, k, eps, request: gr.Request, progress=gr.Progress()):
+                randomized, k, eps, request: gr.Request, progress=gr.Progress()):  # noqa: B008
     """Stream both checkpoints matrix by matrix and draw the same views as for the built-in runs."""
     out = gradio_session_dir(request)
-    base = _path(base_file, base_path, "base")
+    base = _path(base_file, base_path)
     if base is None:
         raise InputError("Give a base checkpoint: upload a .safetensors file or type a path.")
-    spectra, notes = analyse_checkpoints(base, _path(tuned_file, tuned_path, "tuned"),
+    spectra, notes = analyse_checkpoints(base, _path(tuned_file, tuned_path),
                                          _adapter_dir(adapter_files, adapter_path, out),
                                          pattern=(pattern or "").strip() or DEFAULT_PATTERN,
                                          randomized=bool(randomized), progress=gradio_progress(progress))

@@ -44,8 +44,8 @@ def _builtin() -> None:
         st.info("Pick at least one run.")
         return
     k, eps = _sliders("builtin")
-    chosen = {l: list(runs.run_spectra(label_to_run[l])) for l in labels}
-    table = runs.metrics_table([label_to_run[l] for l in labels], k, eps)
+    chosen = {label: list(runs.run_spectra(label_to_run[label])) for label in labels}
+    table = runs.metrics_table([label_to_run[label] for label in labels], k, eps)
     st.dataframe(table, hide_index=True)
     c1, c2 = st.columns(2)
     c1.plotly_chart(figures.eps_curves(chosen, k, eps), width="stretch")
@@ -53,11 +53,11 @@ def _builtin() -> None:
     heat_label = st.selectbox("Run for the matrix views", labels, index=min(1, len(labels) - 1))
     _matrix_views(chosen[heat_label], k, eps, "builtin", f"{heat_label}, ")
     st.subheader("Mitigation: scale intruder singular values by lambda (k = 10, eps = 0.5)")
-    mitigation = runs.mitigation_table([label_to_run[l] for l in labels])
+    mitigation = runs.mitigation_table([label_to_run[label] for label in labels])
     lam = st.select_slider("lambda", sorted(mitigation["lambda"].unique()), value=0.5)
     st.dataframe(mitigation[mitigation["lambda"] == lam], hide_index=True)
     st.plotly_chart(figures.mitigation_plot(mitigation), width="stretch")
-    frames = [summary_table(s, k, eps).assign(run=l) for l, s in chosen.items()]
+    frames = [summary_table(s, k, eps).assign(run=label) for label, s in chosen.items()]
     import pandas as pd
 
     st.download_button("Per-matrix report (CSV)", pd.concat(frames).to_csv(index=False),

@@ -112,12 +112,12 @@ def _split(texts: list[str], labels: list[int], fractions: tuple[float, float], 
     rng = random.Random(seed)
     parts: tuple[list, list, list] = ([], [], [])
     for label in sorted(set(labels)):
-        items = [t for t, y in zip(texts, labels) if y == label]
+        items = [t for t, y in zip(texts, labels, strict=True) if y == label]
         rng.shuffle(items)
         items = items[:per_class_cap] if per_class_cap else items
         n_val, n_test = int(len(items) * fractions[0]), int(len(items) * fractions[1])
         cuts = (items[n_val + n_test:], items[:n_val], items[n_val:n_val + n_test])
-        for part, chunk in zip(parts, cuts):
+        for part, chunk in zip(parts, cuts, strict=True):
             part.extend((t, label) for t in chunk)
     splits = []
     for part in parts:

@@ -47,7 +47,7 @@ class TensorSource:
         for path in files:
             try:
                 with safe_open(str(path), framework="pt") as f:
-                    for key in f.keys():
+                    for key in f.keys():  # noqa: SIM118 (safe_open handles are not iterable)
                         name = canonical(key)
                         self._where[name], self._raw[name] = path, key
                         self._shape[name] = tuple(f.get_slice(key).get_shape())
@@ -59,6 +59,9 @@ class TensorSource:
 
     def keys(self) -> list[str]:
         return list(self._where)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._where)
 
     def shape(self, key: str) -> tuple[int, ...]:
         return self._shape[key]
@@ -136,15 +139,16 @@ def read_adapter(folder: Path) -> tuple[dict, dict[str, tuple[torch.Tensor, torc
         raise InputError(f"adapter_config.json is not valid JSON ({exc}).") from exc
     if config.get("peft_type", "LORA") != "LORA":
         raise InputError(f"Only LoRA adapters are supported; this one is {config.get('peft_type')}.")
-    if config.get("rank_pattern") or config.get("alpha_pattern") or config.get("use_dora") or config.get("fan_in_fan_out"):
+    if any(config.get(key) for key in ("rank_pattern", "alpha_pattern", "use_dora", "fan_in_fan_out")):
         raise InputError("Adapters with rank/alpha patterns, DoRA or fan_in_fan_out are not supported; "
                          "merge it with peft's merge_and_unload and upload the merged checkpoint instead.")
     raw = TensorSource([weights], "adapter")
     factors: dict[str, list] = {}
-    for key in raw.keys():
+    for key in raw:
         match = re.fullmatch(r"(.+)\.lora_([AB])(?:\.default)?\.weight", key)
         if match:
-            factors.setdefault(f"{canonical(match.group(1))}.weight", [None, None])["AB".index(match.group(2))] = raw.get(key)
+            pair = factors.setdefault(f"{canonical(match.group(1))}.weight", [None, None])
+            pair["AB".index(match.group(2))] = raw.get(key)
     pairs = {k: (v[0], v[1]) for k, v in factors.items() if v[0] is not None and v[1] is not None}
     if not pairs:
         raise InputError("No lora_A/lora_B weight pairs found in adapter_model.safetensors.")
@@ -169,6 +173,10 @@ def open_checkpoint(path: str | Path, label: str) -> TensorSource:
     return TensorSource(files, label)
 
 
+def _dims(shape: tuple[int, ...]) -> str:
+    return "x".join(map(str, shape))
+
+
 def matched_pairs(base: TensorSource, tuned: TensorSource, pattern: str) -> tuple[list[str], list[str]]:
     """Names of the 2-D matrices to compare, plus notes on what was skipped and why.
 
@@ -179,7 +187,7 @@ def matched_pairs(base: TensorSource, tuned: TensorSource, pattern: str) -> tupl
         regex = re.compile(pattern)
     except re.error as exc:
         raise InputError(f"The name pattern is not a valid regular expression: {exc}.") from exc
-    wanted = [k for k in base.keys() if regex.search(k)]
+    wanted = [k for k in base if regex.search(k)]
     if not wanted:
         raise InputError(f"No tensor of the base checkpoint matches the pattern '{pattern}'. "
                          f"Example names: {', '.join(base.keys()[:4])}.")
@@ -195,14 +203,15 @@ def matched_pairs(base: TensorSource, tuned: TensorSource, pattern: str) -> tupl
         if k in missing or k in flat:
             continue
         if base.shape(k) != tuned.shape(k):
-            mismatched.append(f"{k} (base {'x'.join(map(str, base.shape(k)))}, tuned {'x'.join(map(str, tuned.shape(k)))})")
+            mismatched.append(f"{k} (base {_dims(base.shape(k))}, tuned {_dims(tuned.shape(k))})")
         elif math.prod(base.shape(k)) > MAX_MATRIX_ENTRIES:
             too_big.append(f"{k} ({'x'.join(map(str, base.shape(k)))})")
         else:
             names.append(k)
     if mismatched:
         raise InputError("The checkpoints have different architectures: shapes differ for "
-                         + "; ".join(mismatched[:4]) + ("" if len(mismatched) <= 4 else f" and {len(mismatched) - 4} more."))
+                         + "; ".join(mismatched[:4])
+                         + ("" if len(mismatched) <= 4 else f" and {len(mismatched) - 4} more."))
     if too_big:
         raise InputError(f"{len(too_big)} matrix/matrices exceed this server's cap of {MAX_MATRIX_ENTRIES // 2**20} M "
                          f"entries per matrix: {', '.join(too_big[:3])}. Narrow the name pattern.")
@@ -211,7 +220,8 @@ def matched_pairs(base: TensorSource, tuned: TensorSource, pattern: str) -> tupl
     return names, notes
 
 
-def iter_pairs(base: TensorSource, tuned: TensorSource, names: list[str]) -> Iterator[tuple[str, torch.Tensor, torch.Tensor]]:
+def iter_pairs(base: TensorSource, tuned: TensorSource, names: list[str]
+               ) -> Iterator[tuple[str, torch.Tensor, torch.Tensor]]:
     """Yield (name, W0, Wt) one pair at a time."""
     for name in names:
         W0, Wt = base.get(name), tuned.get(name)
@@ -245,7 +255,10 @@ def analyse_checkpoints(base_path: str | Path, tuned_path: str | Path | None = N
     if (tuned_path is None) == (adapter_path is None):
         raise InputError("Give either a tuned checkpoint or a LoRA adapter folder (exactly one of them).")
     base = open_checkpoint(base_path, "base")
-    tuned = open_checkpoint(tuned_path, "tuned") if tuned_path is not None else LoraMergedSource(base, Path(adapter_path))
+    if tuned_path is not None:
+        tuned = open_checkpoint(tuned_path, "tuned")
+    else:
+        tuned = LoraMergedSource(base, Path(adapter_path))
     if adapter_path is not None and pattern == DEFAULT_PATTERN:
         pattern = "^(" + "|".join(re.escape(k) for k in tuned.adapted()) + ")$"
     return analyse_sources(base, tuned, pattern, k_max, randomized, progress)

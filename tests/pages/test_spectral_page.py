@@ -25,7 +25,7 @@ def test_all_builtin_runs_are_shipped():
 
 
 def test_builtin_views_show_every_run_and_the_papers_qualitative_result():
-    table, curve, bars, heat, spec = page.builtin_views(LABELS, 10, 0.5, "LoRA r=1", None)
+    table, curve, bars, heat, _spec = page.builtin_views(LABELS, 10, 0.5, "LoRA r=1", None)
     t = table.set_index("run")
     assert list(t.index) == ["Pre-trained MiniLM", *LABELS]
     assert t.loc["LoRA r=1", "intruders"] >= 5 and t.loc["Full FT", "intruders"] == 0
@@ -60,13 +60,14 @@ def test_own_checkpoint_with_the_bundled_adapter():
     pattern = r"layer\.[0-2]\..*weight$"  # the 18 matrices of the first three blocks keep the test short
     out = page.analyse_own(None, base, None, tuned, None, adapter, pattern, False, 10, 0.5, REQUEST,
                            progress=no_progress)
-    state, summary, table, curve, bars, matrix, heat, spec, files = out
+    state, summary, table, _curve, _bars, _matrix, _heat, _spec, files = out
     assert "18 matrices analysed" in summary and len(table) == 18
     assert "not 2-D matrices and were skipped" in summary  # LayerNorm weights match the pattern too
     assert (table["dW_rank"] == 1).all()  # a rank-1 LoRA update, merged exactly
     shipped = {s.name: s.intruders() for s in runs.run_spectra("lora_r1") if s.name in set(table["matrix"])}
     assert len(shipped) == 18 and sum(shipped.values()) >= 3
-    assert dict(zip(table["matrix"], table["intruders"])) == shipped  # streaming = the script's in-memory result
+    # streaming from files gives the script's in-memory result
+    assert dict(zip(table["matrix"], table["intruders"], strict=True)) == shipped
     resliced = page.own_resliced(state, 5, 0.3)[0]
     assert resliced["intruders"].sum() <= table["intruders"].sum()
     assert [Path(f).name for f in files] == ["intruders_report.csv", "intruders_vs_eps.png"]

@@ -35,10 +35,10 @@ def files(tmp_path):
 
 def test_streaming_equals_in_memory(files):
     folder, base, tuned = files
-    streamed, notes = analyse_checkpoints(folder / "base.safetensors", folder / "tuned.safetensors", pattern=PATTERN)
+    streamed, _notes = analyse_checkpoints(folder / "base.safetensors", folder / "tuned.safetensors", pattern=PATTERN)
     in_memory, _ = analyse_sources(DictSource(base, "base"), DictSource(tuned, "tuned"), pattern=PATTERN)
     assert [s.name for s in streamed] == [s.name for s in in_memory] and len(streamed) == 4
-    for a, b in zip(streamed, in_memory):
+    for a, b in zip(streamed, in_memory, strict=True):
         assert torch.equal(a.sim, b.sim) and torch.equal(a.tuned_sigma, b.tuned_sigma)
         assert a.delta_rank == b.delta_rank == 16
     progress = []
@@ -48,11 +48,11 @@ def test_streaming_equals_in_memory(files):
 
 
 def test_spectra_file_round_trip(files, tmp_path):
-    folder, base, tuned = files
+    _folder, base, tuned = files
     spectra, _ = analyse_sources(DictSource(base, "b"), DictSource(tuned, "t"), pattern=PATTERN)
     loaded, config = load_spectra(save_spectra(tmp_path / "x.spectra.safetensors", spectra, {"run": "x"}))
     assert config == {"run": "x"}
-    assert all(torch.equal(a.sim, b.sim) and a.shape == b.shape for a, b in zip(spectra, loaded))
+    assert all(torch.equal(a.sim, b.sim) and a.shape == b.shape for a, b in zip(spectra, loaded, strict=True))
 
 
 @pytest.mark.parametrize("rslora", [False, True])
@@ -94,16 +94,17 @@ def test_adapter_for_another_base_is_refused(tmp_path, files):
         get_peft_model(BertModel(cfg, add_pooling_layer=False),
                        LoraConfig(r=2, target_modules=targets)).save_pretrained(str(tmp_path / name))
     folder, _, _ = files
-    with pytest.raises(InputError, match="does not have, e.g. encoder.layer.0.attention.output.dense.weight"):
+    with pytest.raises(InputError, match=r"does not have, e\.g\. encoder\.layer\.0\.attention\.output\.dense\.weight"):
         analyse_checkpoints(folder / "base.safetensors", adapter_path=tmp_path / "other_names")
-    with pytest.raises(InputError, match=r"different base model .*intermediate\.dense\.weight: adapter B A is 24x8, base is 24x16"):
+    shapes = r"different base model .*intermediate\.dense\.weight: adapter B A is 24x8, base is 24x16"
+    with pytest.raises(InputError, match=shapes):
         analyse_checkpoints(folder / "base.safetensors", adapter_path=tmp_path / "other_shapes")
-    with pytest.raises(InputError, match="adapter_config.json"):
+    with pytest.raises(InputError, match=r"adapter_config\.json"):
         analyse_checkpoints(folder / "base.safetensors", adapter_path=folder)
 
 
 def test_bad_inputs_get_clear_messages(files, tmp_path, monkeypatch):
-    folder, base, tuned = files
+    folder, _base, tuned = files
     b = folder / "base.safetensors"
     wrong = dict(tuned)
     wrong["encoder.layer.1.output.dense.weight"] = torch.randn(24, 8)
@@ -121,7 +122,7 @@ def test_bad_inputs_get_clear_messages(files, tmp_path, monkeypatch):
     with pytest.raises(InputError, match="truncated or corrupted"):
         analyse_checkpoints(b, tmp_path / "broken.safetensors")
     (tmp_path / "model.bin").write_bytes(b"x")
-    with pytest.raises(InputError, match="only .safetensors"):
+    with pytest.raises(InputError, match=r"only \.safetensors"):
         analyse_checkpoints(b, tmp_path / "model.bin")
     with pytest.raises(InputError, match="regular expression"):
         analyse_checkpoints(b, folder / "tuned.safetensors", pattern="(")
