@@ -19,11 +19,13 @@ speaker swaps between chunks. RTF: a 10 s clip, median of 3, with torch on 1 and
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import multiprocessing
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -58,21 +60,28 @@ def _score_case(spec: tuple) -> dict[str, dict[str, float]]:
     return {"Input (noisy)": score(noisy, clean), **{name: score(fn(noisy, SR), clean) for name, fn in ENGINES.items()}}
 
 
-def evaluate_enhancement(specs: list[tuple], dataset: str, workers: int) -> list[dict]:
+def _means(per: dict[str, list[dict]], dataset: str) -> list[dict]:
+    return [{"task": "enhancement", "dataset": dataset, "engine": name, "n": len(rows),
+             **{k: round(float(np.nanmean([r[k] for r in rows])), 3) for k in COLUMNS}} for name, rows in per.items()]
+
+
+def evaluate_enhancement(specs: list[tuple], dataset: str, workers: int,
+                         partial: Callable[[list[dict]], None] | None = None) -> list[dict]:
     """Mean metrics per engine (and for the unprocessed input) over the cases in ``specs``.
 
     Cases are independent, so ``workers`` forked processes (1 torch thread each) share them.
+    Every 5 cases the means so far go to ``partial`` (stored with their n), so a run cut short
+    on a busy machine still leaves honest numbers behind.
     """
     per: dict[str, list[dict]] = {}
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        for i, result in enumerate(pool.imap(_score_case, specs)):
+        for i, result in enumerate(pool.imap_unordered(_score_case, specs)):
             for name, row in result.items():
                 per.setdefault(name, []).append(row)
-            if (i + 1) % 10 == 0:
+            if partial is not None and (i + 1) % 5 == 0:
+                partial(_means(per, dataset))
                 print(json.dumps({"progress": dataset, "done": i + 1, "of": len(specs)}), file=sys.stderr, flush=True)
-    return [emit({"task": "enhancement", "dataset": dataset, "engine": name, "n": len(rows),
-                  **{k: round(float(np.nanmean([r[k] for r in rows])), 3) for k in COLUMNS}})
-            for name, rows in per.items()]
+    return [emit(row) for row in _means(per, dataset)]
 
 
 def generated_case(seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -183,23 +192,38 @@ def markdown(rows: list[dict]) -> str:
 TASKS = ("rtf", "enhancement", "real", "separation")
 
 
-def run_task(task: str, n: int, workers: int) -> list[dict]:
+def save(task: str, rows: list[dict], out: Path) -> None:
+    """Replace ``task``'s rows in the store and rebuild the Markdown from every stored row.
+
+    The store is re-read just before writing: tasks may run in parallel processes.
+    """
+    store = STORE if out == RESULTS else out.with_suffix(".jsonl")
+    stored = [json.loads(line) for line in store.read_text().splitlines()] if store.is_file() else []
+    stored = [r for r in stored if r.get("group") != task] + [{**r, "group": task} for r in rows]
+    store.parent.mkdir(parents=True, exist_ok=True)
+    store.write_text("".join(json.dumps(r) + "\n" for r in stored))
+    out.write_text(markdown(stored))
+
+
+def run_task(task: str, n: int, workers: int, out: Path) -> list[dict]:
     """All rows of one task, each tagged with ``group`` = task so a re-run replaces exactly them."""
     start = time.time()
+    partial = functools.partial(save, task, out=out)
     if task == "rtf":
         rows = rtf_rows(ENGINES)
     elif task == "enhancement":
         rows = evaluate_enhancement([("generated", seed) for seed in range(n)],
-                                    "generated held-out test split (unseen voices and sentences)", workers)
+                                    "generated held-out test split (unseen voices and sentences)", workers, partial)
     elif task == "real":
-        rows = evaluate_enhancement(REAL_SPECS[:n], "real speech (gradio clips) + white/pink/babble at 0/5/10 dB", workers)
+        rows = evaluate_enhancement(REAL_SPECS[:n], "real speech (gradio clips) + white/pink/babble at 0/5/10 dB", workers,
+                                    partial)
     elif task == "separation":
         rows = rtf_rows({SEPARATOR: lambda x, sr: tiger.separate(x, sr)}) + separation_rows(n) + [swap_check()]
     else:
         raise SystemExit(f"unknown task {task!r}; choose from {TASKS}")
     rows.append(emit({"task": "run", "tasks": task, "n": n, "minutes": round((time.time() - start) / 60, 1),
                       "load": " / ".join(f"{x:.1f}" for x in os.getloadavg())}))
-    return [{**r, "group": task} for r in rows]
+    return rows
 
 
 def main() -> None:
@@ -210,15 +234,12 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args()
     torch.set_num_threads(1)
-    store = STORE if args.out == RESULTS else args.out.with_suffix(".jsonl")
     for task in args.tasks.split(","):
-        rows = [] if task == "report" else run_task(task, args.n, args.workers)  # "report": only rebuild the table
-        # re-read just before writing: tasks may run in parallel processes sharing the store
-        stored = [json.loads(line) for line in store.read_text().splitlines()] if store.is_file() else []
-        stored = [r for r in stored if task == "report" or r.get("group") != task] + rows
-        store.parent.mkdir(parents=True, exist_ok=True)
-        store.write_text("".join(json.dumps(r) + "\n" for r in stored))
-        args.out.write_text(markdown(stored))
+        if task == "report":  # only rebuild the Markdown from the stored rows
+            stored = [json.loads(line) for line in STORE.read_text().splitlines()] if STORE.is_file() else []
+            args.out.write_text(markdown(stored))
+        else:
+            save(task, run_task(task, args.n, args.workers, args.out), args.out)
     print(json.dumps({"written": str(args.out)}))
 
 
