@@ -17,7 +17,7 @@ from models.common.errors import InputError
 from models.merging.adamerging import adamerging
 from models.merging.analysis import sign_conflicts
 from models.merging.families import TITLES, default_settings, family_reference, load_family
-from models.merging.figures import (accuracy_bars, accuracy_table, conflicts_figure, curve_figure, heatmap_figure,
+from apps.figures.merging import (accuracy_bars, accuracy_table, conflicts_figure, curve_figure, heatmap_figure,
                                     kept_figure)
 from models.merging.mergekit_yaml import to_mergekit_yaml
 from models.merging.methods import METHODS, NOTES, MergeSettings, layer_index

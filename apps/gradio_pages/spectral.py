@@ -10,8 +10,9 @@ from gradio.context import Context
 
 from apps.catalogue import demo, papers_markdown
 from apps.common import gradio_handler, gradio_progress, gradio_session_dir, write_download
+from apps.figures import spectral as figures
 from models.common.errors import InputError
-from models.spectral import figures, runs
+from models.spectral import runs
 from models.spectral.analysis import K_MAX, MatrixSpectrum, summary_table
 from models.spectral.finetune import BUILTIN_RUNS
 from models.spectral.intruders import DEFAULT_EPS, DEFAULT_K

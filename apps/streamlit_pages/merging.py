@@ -11,7 +11,7 @@ from apps.catalogue import demo, papers_markdown
 from apps.common import streamlit_errors, streamlit_progress, streamlit_session_dir
 from models.common.errors import InputError
 from models.merging.families import TITLES, family_reference, load_family
-from models.merging.figures import (accuracy_bars, accuracy_table, conflicts_figure, curve_figure, heatmap_figure,
+from apps.figures.merging import (accuracy_bars, accuracy_table, conflicts_figure, curve_figure, heatmap_figure,
                                     kept_figure)
 from models.merging.mergekit_yaml import to_mergekit_yaml
 from models.merging.methods import METHODS, NOTES, MergeSettings

@@ -7,8 +7,9 @@ import streamlit as st
 
 from apps.catalogue import demo, papers_markdown
 from apps.common import streamlit_errors, streamlit_progress, streamlit_session_dir
+from apps.figures import spectral as figures
 from models.common.text import minilm_dir
-from models.spectral import figures, runs
+from models.spectral import runs
 from models.spectral.analysis import K_MAX, MatrixSpectrum, summary_table
 from models.spectral.intruders import DEFAULT_EPS, DEFAULT_K
 from models.spectral.sources import DEFAULT_PATTERN, MAX_MATRIX_ENTRIES, analyse_checkpoints

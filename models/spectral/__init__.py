@@ -4,5 +4,5 @@
 - ``analysis``: per-matrix spectral summaries, tables, curves and their file format.
 - ``sources``: streaming reads from safetensors files, HF folders and base + peft LoRA adapters.
 - ``finetune``: the MiniLM full / LoRA / rsLoRA fine-tunes and the forgetting measures.
-- ``runs``: the shipped built-in runs; ``figures``: plotly views shared by both front ends.
+- ``runs``: the shipped built-in runs (their plotly views live in apps/figures/spectral.py).
 """
