@@ -8,8 +8,9 @@ from gradio.context import Context
 
 from apps.catalogue import demo, papers_markdown
 from apps.common import gradio_handler, gradio_progress, gradio_session_dir, write_download
+from apps.figures import forecasting as figures
 from models.common.errors import InputError
-from models.forecasting import compare, figures, registry
+from models.forecasting import compare, registry
 from models.forecasting.data import BUNDLED, MAX_COLUMNS, MAX_ROWS
 
 DEMO = demo("forecasting")

@@ -8,7 +8,8 @@ import streamlit as st
 
 from apps.catalogue import demo, papers_markdown
 from apps.common import streamlit_errors, streamlit_progress, streamlit_session_dir
-from models.forecasting import compare, figures, registry
+from apps.figures import forecasting as figures
+from models.forecasting import compare, registry
 from models.forecasting.data import BUNDLED, MAX_ROWS
 
 DEMO = demo("forecasting")
