@@ -102,3 +102,10 @@ def test_write_download_leaves_nothing_half_written(tmp_path):
     with pytest.raises(TypeError):
         common.write_download(tmp_path, "bad.csv", object())
     assert list(tmp_path.iterdir()) == []
+
+
+def test_write_download_renders_plotly_png(tmp_path):
+    import plotly.graph_objects as go
+
+    png = common.write_download(tmp_path, "curve.png", go.Figure(go.Scatter(y=[1, 3, 2])))
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # kaleido drove the system chromium
