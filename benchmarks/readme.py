@@ -11,8 +11,14 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 
 
+def demote(markdown: str, levels: int = 3) -> str:
+    """Push a results file's headings below the README section that holds them."""
+    return "\n".join("#" * levels + line if line.startswith("#") else line for line in markdown.splitlines())
+
+
 def fill(readme: str, name: str, table: str) -> str:
     """Replace the block between the markers of ``name`` (unchanged if there are none)."""
+    table = demote(table)
     pattern = re.compile(rf"(<!-- results:{name} -->\n).*?(<!-- /results:{name} -->)", re.S)
     return pattern.sub(lambda m: m.group(1) + table.strip() + "\n" + m.group(2), readme)
 
