@@ -18,13 +18,17 @@ CSS = ".paperlab-demo-card {padding: 0.5rem 1rem;}"
 
 
 def build_app() -> gr.Blocks:
-    """Home page at ``/`` plus one route per demo, all registered from apps.catalogue."""
+    """Home page at ``/`` plus one route per demo, all registered from apps.catalogue.
+
+    Each page's ``build(page)`` gets the Blocks that ``route()`` returns, so a page can attach its
+    own ``page.load`` event (e.g. open with a default run) through the public API.
+    """
     # delete_cache: Gradio removes its own cached uploads/outputs older than 6 h, hourly.
     with gr.Blocks(title="PaperLab", delete_cache=(3600, SESSION_TTL_S)) as app:
-        home.build()
+        home.build(app)
     for title, slug, module in page_modules():
-        with app.route(title, f"/{slug}"):
-            module.build()
+        with app.route(title, f"/{slug}") as page:  # route() hands back the app, scoped to this page
+            module.build(page)
     return app
 
 

@@ -1,4 +1,4 @@
-"""Gradio pages: one module per demo, each with ``build()`` that lays out its Blocks content.
+"""Gradio pages: one module per demo, each with ``build(page)`` that lays out its Blocks content.
 
 The page list comes from ``apps.catalogue.DEMOS`` (registered there once) plus the home page.
 """

@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import gradio as gr
-from gradio.context import Context
 
 from apps.catalogue import demo, papers_markdown
 from apps.common import gradio_handler, gradio_progress, gradio_session_dir, write_download
@@ -130,7 +129,7 @@ def show_window(state: dict | None, window: float, channel: str, decompose: str,
     return fig, fold, [forecasts_csv, *others]
 
 
-def build() -> None:
+def build(page: gr.Blocks) -> None:
     gr.Markdown(f"# {DEMO.title}\n{DEMO.summary}")
     state = gr.State(None)
     with gr.Row():
@@ -178,6 +177,5 @@ def build() -> None:
     window.release(show_window, view_inputs, view_outputs)
     channel.input(show_window, view_inputs, view_outputs)
     decompose.input(show_window, view_inputs, view_outputs)
-    # This route's load event (Context.root_block is the app whose route we are inside; Gradio
-    # ties the event to the current page): open with the default run from bundled checkpoints.
-    Context.root_block.load(run, run_inputs, run_outputs).then(dataset_changed, [dataset, upload], detect_outputs)
+    # This route's load event: open with the default run from bundled checkpoints.
+    page.load(run, run_inputs, run_outputs).then(dataset_changed, [dataset, upload], detect_outputs)

@@ -17,7 +17,7 @@ def download_environment(note: str, request: gr.Request) -> str:
     return str(write_download(gradio_session_dir(request), "paperlab-environment.json", report))
 
 
-def build() -> None:
+def build(page: gr.Blocks) -> None:
     gr.Markdown(INTRO)
     for d in DEMOS:
         with gr.Group():

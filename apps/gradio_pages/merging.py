@@ -8,7 +8,6 @@ from pathlib import Path
 
 import gradio as gr
 import numpy as np
-from gradio.context import Context
 
 from apps.catalogue import demo, papers_markdown
 from apps.common import gradio_handler, gradio_progress, gradio_session_dir, write_download
@@ -206,7 +205,7 @@ def merge_uploads(base_file, tuned_files, lambdas_text: str, method: str, l1: fl
 
 # --- layout ------------------------------------------------------------------------------------------
 
-def build() -> None:
+def build(page: gr.Blocks) -> None:
     gr.Markdown(f"# {DEMO.title}\nMerge fine-tuned models without retraining: pick a method, move its sliders, "
                 "and the merged model is re-evaluated on every task's held-out set.")
     with gr.Row():
@@ -284,6 +283,6 @@ def build() -> None:
     merge_button.click(merge_uploads, [base_file, tuned_files, lambdas_text, method, *lam, scale, density, drop_rate,
                                        rescale, sign_election, t, alpha, beta],
                        [merged_file, yaml_file, merge_notes, custom_conflicts])
-    # The route's load event (Context.root_block is the app whose route we are inside): the default
+    # The route's load event: the default
     # digits run, so the page opens with numbers and plots rather than empty boxes.
-    Context.root_block.load(live, [family, *knobs], live_outputs).then(sweep, [family, *knobs], [curve_plot, heatmap])
+    page.load(live, [family, *knobs], live_outputs).then(sweep, [family, *knobs], [curve_plot, heatmap])

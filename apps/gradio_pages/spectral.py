@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 import gradio as gr
-from gradio.context import Context
 
 from apps.catalogue import demo, papers_markdown
 from apps.common import gradio_handler, gradio_progress, gradio_session_dir, write_download
@@ -160,7 +159,7 @@ def _sliders():
     return k, eps
 
 
-def build() -> None:
+def build(page: gr.Blocks) -> None:
     gr.Markdown(f"# {DEMO.title}\n{DEMO.summary}")
     available = runs.available_runs()
     labels = [runs.LABELS[n] for n in available]
@@ -255,7 +254,7 @@ def build() -> None:
         for widget in (own_k, own_eps):
             widget.release(own_resliced, [own_state, own_k, own_eps], [own_table, own_curve, own_bars])
     gr.Markdown(f"Paper:\n{papers_markdown(DEMO)}")
-    Context.root_block.load(matrix_choices, heat_run, matrix).then(
+    page.load(matrix_choices, heat_run, matrix).then(
         builtin_views, view_inputs, view_outputs).then(mitigation_view, [picked, lam], [mit_table, mit_plot])
 
 

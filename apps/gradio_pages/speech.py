@@ -89,7 +89,7 @@ def _input_widgets(example_label: str) -> tuple:
     return source, upload, recording
 
 
-def build() -> None:
+def build(page: gr.Blocks) -> None:
     gr.Markdown("# Speech\nClean up noisy speech with four engines side by side, or split two talkers "
                 "apart, then listen A/B and compare spectrograms and quality metrics. Inputs up to "
                 f"{pipeline.MAX_SECONDS:.0f} s.")

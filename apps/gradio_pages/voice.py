@@ -91,7 +91,7 @@ def _target_picker() -> tuple[gr.Dropdown, gr.Audio]:
     return target, reference
 
 
-def build() -> None:
+def build(page: gr.Blocks) -> None:
     gr.Markdown(f"# {DEMO.title}\n{DEMO.summary}")
     vocoder_names = list(VOCODERS)
     with gr.Tab("Text to speech"):
