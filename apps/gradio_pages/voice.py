@@ -92,6 +92,7 @@ def _target_picker() -> tuple[gr.Dropdown, gr.Audio]:
 
 
 def build(page: gr.Blocks) -> None:
+    """Lay out the three tabs; ``page`` (the route's Blocks) is not needed: nothing runs on load."""
     gr.Markdown(f"# {DEMO.title}\n{DEMO.summary}")
     vocoder_names = list(VOCODERS)
     with gr.Tab("Text to speech"):
