@@ -5,10 +5,11 @@ import gradio as gr
 
 from apps.catalogue import demo, papers_markdown
 from apps.common import gradio_handler, gradio_progress, gradio_session_dir, write_download
+from apps.figures import voice as plots
 from models.common.audio import save_wav
 from models.common.errors import InputError
 from models.common.progress import report
-from models.speech.voice import knn_vc, lab, metrics, plots, tts, voices
+from models.speech.voice import knn_vc, lab, metrics, tts, voices
 from models.speech.voice.features import MEL, peak_normalise
 from models.speech.voice.vocoders import DEFAULT_VOCODER, VOCODERS
 

@@ -7,8 +7,9 @@ import streamlit as st
 
 from apps.catalogue import demo, papers_markdown
 from apps.common import streamlit_errors, streamlit_progress, streamlit_session_dir, write_download
+from apps.figures import voice as plots
 from models.common.audio import save_wav
-from models.speech.voice import knn_vc, lab, metrics, plots, tts, voices
+from models.speech.voice import knn_vc, lab, metrics, tts, voices
 from models.speech.voice.features import MEL, peak_normalise
 from models.speech.voice.vocoders import DEFAULT_VOCODER, VOCODERS
 
