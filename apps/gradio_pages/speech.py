@@ -1,6 +1,6 @@
 """The speech page: enhancement (4 engines, A/B players, spectrograms, FRCRN mask, metrics) and
 two-speaker separation (players, spectrograms, SI-SDRi). Layout and wiring only; the work is
-in models.speech.pipeline and the figures in models.speech.plots."""
+in models.speech.pipeline and the figures in apps/figures/speech.py."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,9 +9,10 @@ import gradio as gr
 import numpy as np
 
 from apps.common import gradio_handler, gradio_progress, gradio_session_dir, write_download
+from apps.figures import speech as plots
 from models.common.audio import save_wav
 from models.common.errors import InputError
-from models.speech import pipeline, plots
+from models.speech import pipeline
 from models.speech.data import NOISE_KINDS
 
 ENGINE_NAMES = ["PaperLab FRCRN", "DeepFilterNet3", "RNNoise", "Spectral gating"]

@@ -10,8 +10,9 @@ import soundfile as sf
 import streamlit as st
 
 from apps.common import UPLOAD_LIMIT_MB, streamlit_errors, streamlit_progress, streamlit_session_dir
+from apps.figures import speech as plots
 from models.common.errors import InputError
-from models.speech import pipeline, plots
+from models.speech import pipeline
 from models.speech.data import NOISE_KINDS
 
 ENGINE_NAMES = ["PaperLab FRCRN", "DeepFilterNet3", "RNNoise", "Spectral gating"]

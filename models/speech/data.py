@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import glob
 import hashlib
+import importlib.util
 import re
 from pathlib import Path
 
@@ -250,9 +251,9 @@ def speech_pool(split: str, count: int, sr: int = SR, cache_dir: str | Path | No
 
 def real_speech_clips(sr: int = SR) -> dict[str, np.ndarray]:
     """The recorded speech clips shipped in the gradio wheel, mono at ``sr``, peak 0.5."""
-    import gradio  # only for its file location; the clips are plain audio files
-
-    root = Path(gradio.__file__).parent
+    # Only the wheel's location is needed (the clips are plain audio files), so find it without
+    # importing the UI framework into the library.
+    root = Path(importlib.util.find_spec("gradio").origin).parent
     out = {}
     for rel in GRADIO_SPEECH:
         if (root / rel).is_file():

@@ -88,6 +88,12 @@ def score(audio: np.ndarray, sr: int, clean: np.ndarray | None) -> dict[str, flo
     return row
 
 
+def fit_length(audio: np.ndarray, n: int) -> np.ndarray:
+    """Trim or zero-pad to ``n`` samples: resampling round trips can be a sample off, and the A/B
+    players and sample-wise metrics need every output aligned with the input."""
+    return audio[:n] if audio.size >= n else np.pad(audio, (0, n - audio.size))
+
+
 def run_enhancement(signal: Signal, engines: list[str], progress: Progress | None = None) -> list[dict]:
     """Run each chosen engine and score it; the first row is the unprocessed input.
 
@@ -112,6 +118,7 @@ def run_enhancement(signal: Signal, engines: list[str], progress: Progress | Non
         else:
             out, took, rtf = metrics.timed(ENGINES[name], signal.audio, signal.sr, seconds_of_audio=signal.seconds)
             mask = None
+        out = fit_length(out, signal.audio.size)
         report(progress, (i + 0.7) / len(engines), f"{name}: scoring")
         rows.append({"name": name, "audio": out, "seconds": took, "rtf": rtf, "mask": mask,
                      **score(out, signal.sr, signal.clean)})
