@@ -19,11 +19,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from models.speech.data import SR, speech_pool  # noqa: E402
-from models.speech.enhance.frcrn_net import FRCRNLite  # noqa: E402
-from models.speech.losses import si_sdr  # noqa: E402
-from models.speech.stft import stft  # noqa: E402
-from models.speech.training import CACHE_DIR, noisy_batch, train_loop  # noqa: E402
+from models.speech.data import SR, speech_pool
+from models.speech.enhance.frcrn_net import FRCRNLite
+from models.speech.losses import si_sdr
+from models.speech.stft import stft
+from models.speech.training import CACHE_DIR, noisy_batch, train_loop
 
 OUT = Path(__file__).resolve().parents[1] / "assets" / "speech" / "frcrn_lite.safetensors"
 CONFIG = {"n_fft": 320, "hop": 160, "channels": [8, 16, 32], "fsmn_kernel": 7, "time_kernel": 5,

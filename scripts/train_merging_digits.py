@@ -17,8 +17,8 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from models.common.checkpoint import save_checkpoint  # noqa: E402
-from models.merging.digits import CHECKPOINT, SIZES, TASKS, DigitsFamily, features, init_body, task_data  # noqa: E402
+from models.common.checkpoint import save_checkpoint
+from models.merging.digits import CHECKPOINT, SIZES, TASKS, DigitsFamily, features, init_body, task_data
 
 
 def fit(params: dict, frozen: dict, x: torch.Tensor, y: torch.Tensor, epochs: int, lr: float,

@@ -18,8 +18,8 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from models.common.checkpoint import save_checkpoint  # noqa: E402
-from models.merging.minilm import (EVAL_SIZES, Encoded, base_params, checkpoint_path, datasets,  # noqa: E402
+from models.common.checkpoint import save_checkpoint
+from models.merging.minilm import (EVAL_SIZES, Encoded, base_params, checkpoint_path, datasets,
                                    top_forward)
 
 TRAIN_TEXTS = 2000

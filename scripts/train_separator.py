@@ -19,10 +19,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from models.speech.data import SR, speech_pool  # noqa: E402
-from models.speech.losses import pit_si_sdr, si_sdr  # noqa: E402
-from models.speech.separate.tiger_net import TigerLite  # noqa: E402
-from models.speech.training import CACHE_DIR, mixture_batch, train_loop  # noqa: E402
+from models.speech.data import SR, speech_pool
+from models.speech.losses import pit_si_sdr, si_sdr
+from models.speech.separate.tiger_net import TigerLite
+from models.speech.training import CACHE_DIR, mixture_batch, train_loop
 
 OUT = Path(__file__).resolve().parents[1] / "assets" / "speech" / "tiger_lite.safetensors"
 CONFIG = {"n_fft": 512, "hop": 256, "features": 32, "blocks": 3, "speakers": 2, "mask": "softmax", "compress": 0.3}

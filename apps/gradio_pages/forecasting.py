@@ -93,7 +93,7 @@ def upload_changed(upload: str | None):
 
 @gradio_handler
 def run(dataset: str, upload: str | None, channels: list[str], models: list[str], L: float, H: float,
-        W: float, request: gr.Request, progress=gr.Progress()):  # noqa: B008 (Gradio injects progress)
+        W: float, request: gr.Request, progress=gr.Progress()):
     """Train or fetch every chosen model, then draw all views for the first test window."""
     state = _state(dataset, upload, channels, models, L, H, W)
     comp = _comparison(state, gradio_progress(progress))

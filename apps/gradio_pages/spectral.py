@@ -72,7 +72,7 @@ def builtin_download(labels: list[str], k: int, eps: float, request: gr.Request)
 
 
 @gradio_handler
-def rerun(run_label: str, steps: int, progress=gr.Progress()):  # noqa: B008 (Gradio injects progress)
+def rerun(run_label: str, steps: int, progress=gr.Progress()):
     """Re-train one recipe from scratch on this server (same data, fewer steps if asked) and report."""
     return runs.retrain(LABEL_TO_RUN[run_label], int(steps), gradio_progress(progress))
 
@@ -102,7 +102,7 @@ def _adapter_dir(files: list[str] | None, typed: str | None, out: Path) -> Path 
 
 @gradio_handler
 def analyse_own(base_file, base_path, tuned_file, tuned_path, adapter_files, adapter_path, pattern,
-                randomized, k, eps, request: gr.Request, progress=gr.Progress()):  # noqa: B008
+                randomized, k, eps, request: gr.Request, progress=gr.Progress()):
     """Stream both checkpoints matrix by matrix and draw the same views as for the built-in runs."""
     out = gradio_session_dir(request)
     base = _path(base_file, base_path)

@@ -25,7 +25,7 @@ def _timings_markdown(timings: dict[str, float], seconds: float) -> str:
 @gradio_handler
 def speak(text: str, voice: str, rate: float, pitch: float, target: str, reference: str | None,
           blend: float, vocoder: str, request: gr.Request,
-          progress=gr.Progress()):  # noqa: B008 (Gradio injects progress by this default)
+          progress=gr.Progress()):
     """Text -> engine speech -> (optionally) kNN conversion toward the target voice."""
     out_dir = gradio_session_dir(request)
     cb = gradio_progress(progress)
@@ -48,7 +48,7 @@ def speak(text: str, voice: str, rate: float, pitch: float, target: str, referen
 @gradio_handler
 def convert_clip(source_choice: str, source_upload: str | None, target: str, reference: str | None,
                  blend: float, speed: float, semitones: float, vocoder: str, request: gr.Request,
-                 progress=gr.Progress()):  # noqa: B008 (Gradio injects progress by this default)
+                 progress=gr.Progress()):
     """Voice conversion of a clip, scored for speaker similarity and kept intelligibility."""
     out_dir = gradio_session_dir(request)
     cb = gradio_progress(progress)
@@ -72,7 +72,7 @@ def convert_clip(source_choice: str, source_upload: str | None, target: str, ref
 
 @gradio_handler
 def run_lab(example: str, upload: str | None, chosen: list[str], request: gr.Request,
-            progress=gr.Progress()):  # noqa: B008 (Gradio injects progress by this default)
+            progress=gr.Progress()):
     """Copy synthesis: mel of the clip -> each vocoder, with A/B players, spectrograms and metrics."""
     out_dir = gradio_session_dir(request)
     audio = lab.clip_audio(example, upload)

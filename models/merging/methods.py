@@ -82,7 +82,7 @@ class MergeSettings:
     beta: float = 0.5  # LiNeS: extra scale reached by the last layer
     seed: int = 0  # DARE's random masks
 
-    def with_lambdas(self, lambdas: Sequence[float]) -> "MergeSettings":
+    def with_lambdas(self, lambdas: Sequence[float]) -> MergeSettings:
         return replace(self, lambdas=tuple(float(x) for x in lambdas))
 
 
