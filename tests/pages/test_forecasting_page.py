@@ -10,13 +10,11 @@ import pytest
 
 from apps.gradio_pages import forecasting as page
 from models.forecasting import compare
+from tests.pages.conftest import no_progress
 
 D = compare.DEFAULT
 REQUEST = SimpleNamespace(session_hash="pytest-forecasting")
 
-
-def no_progress(*args, **kwargs) -> None:
-    return None
 
 
 def default_run():

@@ -11,13 +11,11 @@ import torch
 from apps.gradio_pages import spectral as page
 from models.common.text import minilm_dir
 from models.spectral import runs
+from tests.pages.conftest import no_progress
 
 REQUEST = SimpleNamespace(session_hash="pytest-spectral")
 LABELS = [runs.LABELS[n] for n in runs.available_runs()]
 
-
-def no_progress(*args, **kwargs) -> None:
-    return None
 
 
 def test_all_builtin_runs_are_shipped():

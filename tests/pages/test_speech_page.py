@@ -9,18 +9,10 @@ import pytest
 import soundfile as sf
 from streamlit.testing.v1 import AppTest
 
-from apps import common
 from apps.gradio_pages import speech as page
+from tests.pages.conftest import no_progress
 
 
-def no_progress(*args, **kwargs) -> None:
-    pass
-
-
-@pytest.fixture()
-def request_a(tmp_path, monkeypatch):
-    monkeypatch.setattr(common, "TMP_ROOT", tmp_path)
-    return SimpleNamespace(session_hash="session-a")
 
 
 def test_enhance_example_gives_players_metrics_spectrograms_mask(request_a):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 import gradio as gr
 import numpy as np
@@ -11,19 +10,11 @@ import pytest
 import soundfile as sf
 from streamlit.testing.v1 import AppTest
 
-from apps import common
 from apps.gradio_pages import voice as page
 from models.speech.voice import lab, tts, voices
+from tests.pages.conftest import no_progress
 
 
-def no_progress(*args, **kwargs) -> None:
-    pass
-
-
-@pytest.fixture()
-def request_a(tmp_path, monkeypatch):
-    monkeypatch.setattr(common, "TMP_ROOT", tmp_path)
-    return SimpleNamespace(session_hash="session-a")
 
 
 def test_speak_returns_both_voices_phonemes_plot_and_downloads(request_a):
