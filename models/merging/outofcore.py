@@ -47,7 +47,7 @@ class SafetensorsReader:
         self.entries: dict[str, dict] = header
         self._data_start = 8 + n
         for name, e in header.items():
-            start, end = e.get("data_offsets", (0, -1))
+            _, end = e.get("data_offsets", (0, -1))
             if e.get("dtype") not in _DTYPES or self._data_start + end > size:
                 raise InputError(f"{self.path.name} is truncated or corrupted (tensor {name}).")
 

@@ -131,7 +131,7 @@ def make_noise(kind: str, n: int, seed: int, sr: int = SR, split: str = "train")
         x = x + 0.1 * _coloured(n, rng, 1.0) / (np.std(_coloured(n, rng, 1.0)) + 1e-9)
     elif kind == "babble":
         x = np.zeros(n)
-        for i in range(4):
+        for _ in range(4):
             talker = np.zeros(0, dtype=np.float32)
             j = 0
             while talker.size < n:  # concatenate utterances until the noise is long enough

@@ -1,5 +1,6 @@
 """The merging page's Gradio handlers called directly: numbers, plots, downloads, bad input."""
 import types
+from pathlib import Path
 
 import gradio as gr
 import pytest
@@ -23,7 +24,7 @@ def test_live_shows_accuracy_table_plots_and_downloads():
     assert "Normalised average" in summary
     assert len(bars.data) == 3 and len(conflicts.data[0].x) == 3 and len(kept.data[0].x) == 7
     yml = next(f for f in files if f.endswith(".yml"))
-    assert yaml.safe_load(open(yml))["merge_method"] == "task_arithmetic"
+    assert yaml.safe_load(Path(yml).read_text())["merge_method"] == "task_arithmetic"
     assert all("/pytest-merging/" in f for f in files)  # written in this session's own folder
 
 
@@ -70,7 +71,7 @@ def test_upload_flow_with_example_files():
                                                        0.3, 0.3, 0.3, 1.0, 0.2, 0.9, True, False, 0.5, 0.3, 0.5,
                                                        request=REQUEST)
     assert set(load_file(merged)) == set(load_file(base))
-    assert yaml.safe_load(open(yml))["merge_method"] == "ties"
+    assert yaml.safe_load(Path(yml).read_text())["merge_method"] == "ties"
     assert "Merged 3 models" in notes and len(conflicts.data[0].x) == 3
 
 
@@ -93,7 +94,7 @@ def test_upload_bad_input_gets_clear_messages(tmp_path):
         _upload(base, tuned, "0.5, 0.5")
     broken = tmp_path / "broken.safetensors"
     broken.write_bytes(b"\x00" * 100)
-    with pytest.raises(gr.Error, match="broken.safetensors"):
+    with pytest.raises(gr.Error, match=r"broken\.safetensors"):
         _upload(base, [tuned[0], str(broken)])
     with pytest.raises(gr.Error, match="Fisher"):
         _upload(base, tuned, method="fisher")

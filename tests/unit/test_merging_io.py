@@ -112,7 +112,7 @@ def test_out_of_core_rejects_nan_and_leaves_no_partial_file(checkpoints, tmp_pat
 def test_corrupted_files_raise_input_error(checkpoints, tmp_path, content):
     bad = tmp_path / "corrupt.safetensors"
     bad.write_bytes(content)
-    with pytest.raises(InputError, match="corrupt.safetensors"):
+    with pytest.raises(InputError, match=r"corrupt\.safetensors"):
         merge_files(checkpoints[0], [checkpoints[1], bad], tmp_path / "o.safetensors",
                     MergeSettings("task_arithmetic", (1.0, 1.0)))
 
