@@ -3,6 +3,7 @@
 One file instead of a weights/config pair means a checkpoint can never lose its config.
 """
 import json
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import torch
@@ -35,3 +36,15 @@ def load_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
     except (SafetensorError, OSError, ValueError) as exc:
         raise InputError(f"{path.name} is not a readable safetensors file ({exc}).") from exc
     return tensors, json.loads(meta.get(CONFIG_KEY, "{}"))
+
+
+def load_model(path: str | Path, factory: Callable[..., torch.nn.Module], arch_keys: Iterable[str]) -> torch.nn.Module:
+    """Rebuild a model from a checkpoint: its architecture from the config's ``arch_keys``, then
+    its weights, in eval mode. Every trained model in assets/ loads this one way."""
+    tensors, config = load_checkpoint(path)
+    missing = [k for k in arch_keys if k not in config]
+    if missing:
+        raise InputError(f"{Path(path).name} does not describe its architecture (missing {', '.join(missing)}).")
+    model = factory(**{k: config[k] for k in arch_keys})
+    model.load_state_dict(tensors)
+    return model.eval()

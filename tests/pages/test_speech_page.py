@@ -65,7 +65,7 @@ def test_bad_upload_is_a_user_message(request_a, tmp_path):
 
 
 def test_separate_example_reports_si_sdri(request_a):
-    notes, table, mix, spk1, spk2, spec, files = page.separate(page.EXAMPLE, 0, 4, 1, None, None, request_a, no_progress)
+    _notes, table, mix, spk1, spk2, spec, files = page.separate(page.EXAMPLE, 0, 4, 1, None, None, request_a, no_progress)
     assert list(table["output"]) == ["Speaker 1", "Speaker 2"] and "SI-SDRi (dB)" in table.columns
     for path in (mix, spk1, spk2):
         audio, sr = sf.read(path)

@@ -94,3 +94,14 @@ def test_resample_preserves_frequency():
     y = resample(x, 48000, 16000)
     peak_hz = np.argmax(np.abs(np.fft.rfft(y))) * 16000 / len(y)
     assert abs(peak_hz - 440) < 2
+
+
+def test_load_model_rebuilds_architecture_and_weights(tmp_path):
+    from models.common.checkpoint import load_model
+
+    net = torch.nn.Linear(3, 2)
+    path = save_checkpoint(tmp_path / "lin.safetensors", net.state_dict(), {"in_features": 3, "out_features": 2})
+    loaded = load_model(path, torch.nn.Linear, ("in_features", "out_features"))
+    assert not loaded.training and torch.equal(loaded.weight, net.weight)
+    with pytest.raises(InputError, match="missing bias"):
+        load_model(path, torch.nn.Linear, ("in_features", "bias"))

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from models.common.audio import resample
-from models.common.checkpoint import load_checkpoint
+from models.common.checkpoint import load_model as load_model_from
 from models.speech.enhance.frcrn_net import FRCRNLite
 
 CHECKPOINT = Path(__file__).resolve().parents[3] / "assets" / "speech" / "frcrn_lite.safetensors"
@@ -19,11 +19,7 @@ _ARCH_KEYS = ("n_fft", "hop", "channels", "fsmn_kernel", "time_kernel", "time_la
 @functools.cache
 def load_model(path: Path = CHECKPOINT) -> FRCRNLite:
     """The trained model in eval mode (cached: loading happens once per process, lazily)."""
-    tensors, config = load_checkpoint(path)
-    arch = {k: config[k] for k in _ARCH_KEYS}
-    model = FRCRNLite(**{**arch, "channels": tuple(arch["channels"])})
-    model.load_state_dict(tensors)
-    return model.eval()
+    return load_model_from(path, lambda **arch: FRCRNLite(**{**arch, "channels": tuple(arch["channels"])}), _ARCH_KEYS)
 
 
 def enhance_with_mask(audio: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from models.common.audio import resample
-from models.common.checkpoint import load_checkpoint
+from models.common.checkpoint import load_model as load_model_from
 from models.common.progress import Progress
 from models.speech.separate.chunking import separate_long
 from models.speech.separate.tiger_net import TigerLite
@@ -21,10 +21,7 @@ _ARCH_KEYS = ("n_fft", "hop", "features", "blocks", "speakers", "mask", "compres
 @functools.cache
 def load_model(path: Path = CHECKPOINT) -> TigerLite:
     """The trained separator in eval mode (cached: loaded lazily, once per process)."""
-    tensors, config = load_checkpoint(path)
-    model = TigerLite(**{k: config[k] for k in _ARCH_KEYS})
-    model.load_state_dict(tensors)
-    return model.eval()
+    return load_model_from(path, TigerLite, _ARCH_KEYS)
 
 
 def _separate_chunk(chunk: np.ndarray) -> np.ndarray:
