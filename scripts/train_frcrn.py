@@ -8,10 +8,8 @@ Loss (FRCRN Sec. 3): -SI-SDR(y, s) + 10 * MSE between power-compressed complex s
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +17,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from models.speech.data import SR, speech_pool
+from models.speech.data import SR
 from models.speech.enhance.frcrn_net import FRCRNLite
 from models.speech.losses import si_sdr
 from models.speech.stft import stft
-from models.speech.training import CACHE_DIR, noisy_batch, train_loop
+from models.speech.training import parse_training_args, prepare_training, noisy_batch, train_loop
 
 OUT = Path(__file__).resolve().parents[1] / "assets" / "speech" / "frcrn_lite.safetensors"
 CONFIG = {"n_fft": 320, "hop": 160, "channels": [8, 16, 32], "fsmn_kernel": 7, "time_kernel": 5,
@@ -35,21 +33,8 @@ def compressed(spec: torch.Tensor, power: float = 0.3) -> torch.Tensor:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--minutes", type=float, default=32)
-    ap.add_argument("--pool", type=int, default=1500)
-    ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--seconds", type=float, default=1.5)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--out", type=Path, default=OUT)
-    ap.add_argument("--resume", action="store_true", help="continue from the weights in --out")
-    args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    t0 = time.time()
-    train = speech_pool("train", args.pool, SR, CACHE_DIR)
-    val = speech_pool("val", 200, SR, CACHE_DIR)
-    print(json.dumps({"pool_minutes": round((time.time() - t0) / 60, 2)}), flush=True)
+    args = parse_training_args(default_minutes=32, out=OUT)
+    train, val = prepare_training(args)
     n = int(args.seconds * SR)
     rng = np.random.default_rng(int(args.resume))  # fresh batches when resuming
     val_noisy, val_clean = noisy_batch(val, 48, 3 * SR, np.random.default_rng(1))

@@ -7,6 +7,7 @@ variety per CPU-second than a fixed pre-mixed set.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from collections.abc import Callable
@@ -16,7 +17,7 @@ import numpy as np
 import torch
 
 from models.common.checkpoint import load_checkpoint, save_checkpoint
-from models.speech.data import NOISE_KINDS, make_noise, mix_at_snr
+from models.speech.data import NOISE_KINDS, SR, make_noise, mix_at_snr, speech_pool
 
 CACHE_DIR = Path("/tmp/paperlab_speech_cache")
 
@@ -109,3 +110,28 @@ def train_loop(model: torch.nn.Module, config: dict, step_fn: Callable[[int], to
                 save_checkpoint(out, dict(model.state_dict()), {**config, "steps": row["step"], "val_si_sdr": round(score, 3),
                                                                 "train_minutes": row["minutes"]})
     return {"steps": step, "best_val_si_sdr": best, "minutes": (time.time() - start) / 60, "history": history}
+
+
+def parse_training_args(default_minutes: float, out: Path) -> argparse.Namespace:
+    """The command line both speech training scripts share: a wall-clock budget (training stops
+    on time, keeping the best validation checkpoint), data pool and batch shape, threads."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--minutes", type=float, default=default_minutes)
+    ap.add_argument("--pool", type=int, default=1500)
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--seconds", type=float, default=1.5)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--out", type=Path, default=out)
+    ap.add_argument("--resume", action="store_true", help="continue from the weights in --out")
+    return ap.parse_args()
+
+
+def prepare_training(args: argparse.Namespace) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Seed, set threads, and build (or read from the cache) the clean-speech train/val pools."""
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    t0 = time.time()
+    train = speech_pool("train", args.pool, SR, CACHE_DIR)
+    val = speech_pool("val", 200, SR, CACHE_DIR)
+    print(json.dumps({"pool_minutes": round((time.time() - t0) / 60, 2)}), flush=True)
+    return train, val
