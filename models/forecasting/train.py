@@ -1,6 +1,6 @@
 """Training and evaluation with the reference protocol, vectorised for a CPU.
 
-Windows are gathered by fancy indexing from one (T, C) tensor per batch (no Dataset/DataLoader
+Windows are taken from a strided view of one (T, C) tensor per batch (no Dataset/DataLoader
 per-sample loop), which is what makes one full ETTh1 run take seconds on a CPU.
 """
 from __future__ import annotations
@@ -39,11 +39,22 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def _batch(data: torch.Tensor, phase: torch.Tensor, starts: torch.Tensor, L: int, H: int
+def _windows(splits: Splits) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every (L+H)-long window as a strided view (N, C, L+H) of the data, plus the phases.
+
+    Channel-major windows make a batch one contiguous copy per window, and the channel-
+    independent models (which work on (B*C, L) rows) then reshape it without another copy;
+    ~20% faster per step than gathering (B, L+H, C) by fancy indexing.
+    """
+    data = torch.from_numpy(splits.data)
+    return data.unfold(0, splits.L + splits.H, 1), torch.from_numpy(splits.phase)
+
+
+def _batch(windows: torch.Tensor, phase: torch.Tensor, starts: torch.Tensor, L: int
            ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    index = starts[:, None] + torch.arange(L + H)[None, :]
-    window = data[index]  # (B, L+H, C)
-    return window[:, :L], window[:, L:], phase[starts]
+    """(x (B, L, C), y (B, H, C), phase of x's first step (B,)) for windows starting at ``starts``."""
+    window = windows[starts]  # (B, C, L+H), contiguous
+    return window[..., :L].transpose(1, 2), window[..., L:].transpose(1, 2), phase[starts]
 
 
 def _lr_for_epoch(lr: float, epoch: int) -> float:
@@ -61,7 +72,7 @@ def fit(model: nn.Module, splits: Splits, lr: float, seed: int = 2024, epochs: i
     """
     gen = seed_everything(seed)
     t0, c0 = time.perf_counter(), time.process_time()
-    data, phase = torch.from_numpy(splits.data), torch.from_numpy(splits.phase)
+    windows, phase = _windows(splits)
     starts = torch.from_numpy(splits.starts["train"])
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     loss_fn = nn.MSELoss()
@@ -73,7 +84,7 @@ def fit(model: nn.Module, splits: Splits, lr: float, seed: int = 2024, epochs: i
         model.train()
         order = starts[torch.randperm(len(starts), generator=gen)]
         for i in range(steps):
-            x, y, p = _batch(data, phase, order[i * batch_size:(i + 1) * batch_size], splits.L, splits.H)
+            x, y, p = _batch(windows, phase, order[i * batch_size:(i + 1) * batch_size], splits.L)
             opt.zero_grad()
             loss = loss_fn(model(x, p), y)
             loss.backward()
@@ -95,10 +106,10 @@ def fit(model: nn.Module, splits: Splits, lr: float, seed: int = 2024, epochs: i
 def predict(model: nn.Module, splits: Splits, starts: np.ndarray) -> np.ndarray:
     """Scaled forecasts (N, H, C) for windows starting at ``starts``."""
     model.eval()
-    data, phase = torch.from_numpy(splits.data), torch.from_numpy(splits.phase)
+    windows, phase = _windows(splits)
     out = []
     for i in range(0, len(starts), EVAL_BATCH):
-        x, _, p = _batch(data, phase, torch.from_numpy(starts[i:i + EVAL_BATCH]), splits.L, splits.H)
+        x, _, p = _batch(windows, phase, torch.from_numpy(starts[i:i + EVAL_BATCH]), splits.L)
         out.append(model(x, p))
     return torch.cat(out).numpy()
 
@@ -107,12 +118,12 @@ def predict(model: nn.Module, splits: Splits, starts: np.ndarray) -> np.ndarray:
 def evaluate(model: nn.Module, splits: Splits, split: str = "test") -> dict[str, float]:
     """MSE and MAE on the scaled data over every window of ``split`` (no drop_last)."""
     model.eval()
-    data, phase = torch.from_numpy(splits.data), torch.from_numpy(splits.phase)
+    windows, phase = _windows(splits)
     starts = torch.from_numpy(splits.starts[split])
     se = ae = 0.0
     n = 0
     for i in range(0, len(starts), EVAL_BATCH):
-        x, y, p = _batch(data, phase, starts[i:i + EVAL_BATCH], splits.L, splits.H)
+        x, y, p = _batch(windows, phase, starts[i:i + EVAL_BATCH], splits.L)
         err = model(x, p) - y
         se += float((err ** 2).sum())
         ae += float(err.abs().sum())
