@@ -6,6 +6,7 @@ For each run it writes to ``assets/spectral/runs/`` (plus base.json: the pre-tra
                              intruders by lambda (the paper's causal test)
   <run>.spectra.safetensors  the compact spectral artefact the page analyses (see models/spectral/analysis.py)
   <run>_adapter/             the peft LoRA adapter (r = 1 and 8 only; the rank-64 adapters exceed 5 MB)
+  <run>.head.safetensors     its trained classification head (384 -> 3), for the page's live mitigation
 and the full tuned matrices to ``--work-dir`` (not shipped; open them in the page's 'Inspect your own' tab).
 
     python scripts/finetune_spectral.py                     # all six runs, one after the other
@@ -21,6 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import torch
+from safetensors.torch import save_file
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -29,8 +31,9 @@ from models.common.checkpoint import save_checkpoint  # noqa: E402
 from models.common.text import fortune_topics, load_minilm, tweets_sentiment  # noqa: E402
 from models.spectral.analysis import analyse_pair, save_spectra  # noqa: E402
 from models.spectral.finetune import (BUILTIN_RUNS, config_dict, evaluate, forgetting, merged_encoder,  # noqa: E402
-                                      mitigated_weights, target_weights, train, with_weights)
-from models.spectral.runs import RUNS_DIR, SHIPPED_ADAPTERS  # noqa: E402
+                                      target_weights, train, with_weights)
+from models.spectral.mitigation import intruder_components, intruder_total, scaled_weights  # noqa: E402
+from models.spectral.runs import RUNS_DIR, SHIPPED_ADAPTERS, head_path  # noqa: E402
 
 
 def main() -> None:
@@ -38,7 +41,10 @@ def main() -> None:
     parser.add_argument("--runs", nargs="*", default=[r.name for r in BUILTIN_RUNS])
     parser.add_argument("--steps", type=int, default=None, help="override every run's step count")
     parser.add_argument("--n-test", type=int, default=600, help="test tweets used for accuracy")
-    parser.add_argument("--lambdas", type=float, nargs="*", default=[0.0, 0.5])
+    parser.add_argument("--lambdas", type=float, nargs="*", default=[0.0, 0.25, 0.5, 0.75],
+                        help="mitigation grid for runs whose tuned weights are not shipped")
+    parser.add_argument("--shipped-lambdas", type=float, nargs="*", default=[0.0, 0.5],
+                        help="coarser grid for runs with a shipped adapter: the page evaluates those live")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", type=Path, default=RUNS_DIR)
     parser.add_argument("--work-dir", type=Path, default=Path.home() / ".cache" / "paperlab" / "spectral")
@@ -62,6 +68,7 @@ def main() -> None:
         if name in SHIPPED_ADAPTERS:
             model.encoder.save_pretrained(str(args.out / f"{name}_adapter"))
             (args.out / f"{name}_adapter" / "README.md").unlink(missing_ok=True)  # peft's empty model-card template
+            save_file({k: v.contiguous() for k, v in model.head.state_dict().items()}, str(head_path(name)))
         t1 = time.time()
         spectra = [analyse_pair(n, W0[n], Wt[n]) for n in Wt]
         save_spectra(args.out / f"{name}.spectra.safetensors", spectra, config_dict(cfg))
@@ -70,10 +77,12 @@ def main() -> None:
                   "analyse_seconds": round(analyse_s, 2), "n_test": args.n_test,
                   **evaluate(encoder, model.head, task, probe, args.n_test)}
         unedited = {k: result[k] for k in ("accuracy", "drift", "topic_1nn")}
-        total = sum(s.intruders() for s in spectra)
+        components = intruder_components(Wt, W0)
+        total = intruder_total(components)
         result["mitigation"] = [{"lambda": 1.0, "intruders": total, **unedited}]
-        for lam in args.lambdas:  # lambda only touches intruders: without any, the model is unchanged
-            edited, _ = mitigated_weights(Wt, W0, lam)
+        for lam in args.shipped_lambdas if name in SHIPPED_ADAPTERS else args.lambdas:
+            # lambda only touches intruders: without any, the model is unchanged
+            edited = scaled_weights(Wt, components, lam)
             metrics = (evaluate(with_weights(encoder, edited), model.head, task, probe, args.n_test) if total
                        else unedited)
             result["mitigation"].append({"lambda": lam, "intruders": total, **metrics})

@@ -76,7 +76,7 @@ def spectra_plot(s: MatrixSpectrum, n: int = 64, title: str = "") -> go.Figure:
     return fig
 
 
-def mitigation_plot(table) -> go.Figure:
+def mitigation_plot(table, subtitle: str) -> go.Figure:
     """Task accuracy and embedding drift as each run's intruders are scaled by lambda."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=("task accuracy (tweets)", "forgetting: embedding drift"))
     for i, (run, rows) in enumerate(table.groupby("run", sort=False)):
@@ -86,5 +86,5 @@ def mitigation_plot(table) -> go.Figure:
         fig.add_trace(go.Scatter(x=rows["lambda"], y=rows["drift"], name=run, mode="lines+markers",
                                  legendgroup=run, showlegend=False, line=line), 1, 2)
     fig.update_xaxes(title_text="lambda (intruder singular values x lambda)")
-    fig.update_layout(title="Scaling intruders down (k = 10, eps = 0.5)", **_LAYOUT)
+    fig.update_layout(title=f"Scaling intruders down ({subtitle})", **_LAYOUT)
     return fig

@@ -11,7 +11,7 @@ from apps.catalogue import demo, papers_markdown
 from apps.common import gradio_handler, gradio_progress, gradio_session_dir, write_download
 from apps.figures import spectral as figures
 from models.common.errors import InputError
-from models.spectral import runs
+from models.spectral import live, runs
 from models.spectral.analysis import K_MAX, MatrixSpectrum, summary_table
 from models.spectral.finetune import BUILTIN_RUNS
 from models.spectral.intruders import DEFAULT_EPS, DEFAULT_K
@@ -55,7 +55,17 @@ def mitigation_view(labels: list[str], lam: float):
     names = [LABEL_TO_RUN[label] for label in _selected(labels)]
     table = runs.mitigation_table(names)
     at = table[table["lambda"] == float(lam)].drop(columns=["lambda"]).round(4)
-    return at, figures.mitigation_plot(table)
+    return at, figures.mitigation_plot(table, "precomputed, 600 test tweets")
+
+
+@gradio_handler
+def live_mitigation_view(run_label: str, lam: float, k: int, eps: float, progress=gr.Progress()):
+    """Scale the run's intruders by lambda now and re-measure; shows every lambda tried so far at this (k, eps)."""
+    name, k, eps = LABEL_TO_RUN[run_label], int(k), float(eps)
+    live.live_mitigation(name, float(lam), k, eps, gradio_progress(progress))
+    table = live.live_table(name, k, eps).assign(run=run_label)
+    title = f"live, {live.LIVE_TEST_TWEETS} tweets / {live.LIVE_PROBE_TEXTS} fortunes, k = {k}, eps = {eps:.2f}"
+    return table.round(4), figures.mitigation_plot(table, title)
 
 
 @gradio_handler
@@ -184,20 +194,35 @@ def build(page: gr.Blocks) -> None:
         with gr.Row():
             heat = gr.Plot(label="Similarity heatmap", elem_id="spectral-heat")
             spec = gr.Plot(label="Spectra", elem_id="spectral-spec")
-        gr.Markdown("### Mitigation: scale intruder singular values by lambda\nlambda = 1 is the run itself, "
-                    "0 removes the intruders (k = 10, eps = 0.5). Numbers measured by scripts/finetune_spectral.py.")
-        lam = gr.Slider(0, 1, value=0.5, step=0.5, label="lambda")
-        mit_table = gr.Dataframe(label="At this lambda", interactive=False, elem_id="spectral-mitigation")
-        mit_plot = gr.Plot(label="Accuracy and forgetting vs lambda")
+        gr.Markdown("### Mitigation: scale intruder singular values by lambda\nEach intruder direction's "
+                    "singular value is multiplied by lambda: 1 is the run itself, 0 removes the intruders.")
+        live_labels = [runs.LABELS[n] for n in live.live_runs()]
+        with gr.Row():
+            live_run = gr.Dropdown(live_labels, value=live_labels[0] if live_labels else None,
+                                   label="Live: run (shipped LoRA adapters)")
+            live_lam = gr.Slider(0, 1, value=0.5, step=0.05, label="Live lambda (uses the k and eps sliders above)")
+            live_btn = gr.Button("Evaluate", elem_id="spectral-live-btn")
+        gr.Markdown(f"Live: merges the adapter, scales its intruders and scores **{live.LIVE_TEST_TWEETS} test "
+                    f"tweets and {live.LIVE_PROBE_TEXTS} probe fortunes** (seconds; the first time per run and "
+                    "(k, eps) also finds the intruders). Results are cached per (run, lambda, k, eps).")
+        live_table = gr.Dataframe(label="Live results so far for this run, k and eps", interactive=False,
+                                  elem_id="spectral-live")
+        live_plot = gr.Plot(label="Live: accuracy and forgetting vs lambda")
+        gr.Markdown("**Precomputed** for every run (the rank-64 and full fine-tunes are too big to ship): the full "
+                    "600 test tweets, k = 10, eps = 0.5, lambda in {0, 0.25, 0.5, 0.75, 1}, by "
+                    "scripts/finetune_spectral.py.")
+        lam = gr.Slider(0, 1, value=0.5, step=0.25, label="Precomputed lambda")
+        mit_table = gr.Dataframe(label="Precomputed, at this lambda", interactive=False, elem_id="spectral-mitigation")
+        mit_plot = gr.Plot(label="Precomputed: accuracy and forgetting vs lambda")
         with gr.Row():
             dl_btn = gr.Button("Download report (CSV + PNG)")
             dl = gr.File(label="Downloads", file_count="multiple", height=120)
         with gr.Accordion("Re-run a fine-tune on this server", open=False):
             gr.Markdown("Trains one recipe from pre-trained MiniLM on 1 CPU thread (about 3-10 s per step on "
-                        "2 cores) and reports accuracy, forgetting and intruders. The shipped runs used 120 steps.")
+                        "2 cores) and reports accuracy, forgetting and intruders. The shipped runs used 240 steps.")
             with gr.Row():
                 rerun_label = gr.Dropdown([r.label for r in BUILTIN_RUNS], value="LoRA r=1", label="Recipe")
-                rerun_steps = gr.Slider(5, 120, value=20, step=5, label="Steps (batch 32)")
+                rerun_steps = gr.Slider(5, 240, value=20, step=5, label="Steps (batch 32)")
                 rerun_btn = gr.Button("Fine-tune", variant="primary")
             rerun_out = gr.Dataframe(label="Result", interactive=False)
 
@@ -208,6 +233,9 @@ def build(page: gr.Blocks) -> None:
         heat_run.change(matrix_choices, heat_run, matrix)
         for widget in (picked, lam):
             widget.change(mitigation_view, [picked, lam], [mit_table, mit_plot])
+        live_inputs = [live_run, live_lam, k, eps]
+        live_lam.release(live_mitigation_view, live_inputs, [live_table, live_plot])
+        live_btn.click(live_mitigation_view, live_inputs, [live_table, live_plot])
         dl_btn.click(builtin_download, [picked, k, eps], dl)
         rerun_btn.click(rerun, [rerun_label, rerun_steps], rerun_out)
 

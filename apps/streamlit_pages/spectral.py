@@ -9,7 +9,7 @@ from apps.catalogue import demo, papers_markdown
 from apps.common import streamlit_errors, streamlit_progress, streamlit_session_dir
 from apps.figures import spectral as figures
 from models.common.text import minilm_dir
-from models.spectral import runs
+from models.spectral import live, runs
 from models.spectral.analysis import K_MAX, MatrixSpectrum, summary_table
 from models.spectral.intruders import DEFAULT_EPS, DEFAULT_K
 from models.spectral.sources import DEFAULT_PATTERN, MAX_MATRIX_ENTRIES, analyse_checkpoints
@@ -53,16 +53,39 @@ def _builtin() -> None:
     c2.plotly_chart(figures.layer_bars(chosen, k, eps), width="stretch")
     heat_label = st.selectbox("Run for the matrix views", labels, index=min(1, len(labels) - 1))
     _matrix_views(chosen[heat_label], k, eps, "builtin", f"{heat_label}, ")
-    st.subheader("Mitigation: scale intruder singular values by lambda (k = 10, eps = 0.5)")
+    st.subheader("Mitigation: scale intruder singular values by lambda")
+    _live_mitigation(k, eps)
+    st.markdown("**Precomputed** for every run (the rank-64 and full fine-tunes are too big to ship): the full 600 "
+                "test tweets, k = 10, eps = 0.5, by scripts/finetune_spectral.py.")
     mitigation = runs.mitigation_table([label_to_run[label] for label in labels])
-    lam = st.select_slider("lambda", sorted(mitigation["lambda"].unique()), value=0.5)
+    lam = st.select_slider("Precomputed lambda", sorted(mitigation["lambda"].unique()), value=0.5)
     st.dataframe(mitigation[mitigation["lambda"] == lam], hide_index=True)
-    st.plotly_chart(figures.mitigation_plot(mitigation), width="stretch")
+    st.plotly_chart(figures.mitigation_plot(mitigation, "precomputed, 600 test tweets"), width="stretch")
     frames = [summary_table(s, k, eps).assign(run=label) for label, s in chosen.items()]
     import pandas as pd
 
     st.download_button("Per-matrix report (CSV)", pd.concat(frames).to_csv(index=False),
                        f"intruders_builtin_k{k}_eps{eps:.2f}.csv", "text/csv")
+
+
+def _live_mitigation(k: int, eps: float) -> None:
+    """Scale a shipped adapter's intruders by lambda now and re-measure (cached per run, lambda, k, eps)."""
+    labels = {runs.LABELS[n]: n for n in live.live_runs()}
+    if not labels:
+        return
+    c1, c2 = st.columns(2)
+    label = c1.selectbox("Live: run (shipped LoRA adapters)", list(labels))
+    lam = c2.slider("Live lambda (uses the k and eps sliders above)", 0.0, 1.0, 0.5, 0.05)
+    st.caption(f"Live: merges the adapter, scales its intruders and scores {live.LIVE_TEST_TWEETS} test tweets and "
+               f"{live.LIVE_PROBE_TEXTS} probe fortunes (seconds; the first time per run and (k, eps) also finds "
+               "the intruders).")
+    if st.button("Evaluate"):
+        live.live_mitigation(labels[label], lam, k, eps, streamlit_progress("Evaluating..."))
+    table = live.live_table(labels[label], k, eps)
+    if len(table):
+        st.dataframe(table.round(4), hide_index=True)
+        title = f"live, {live.LIVE_TEST_TWEETS} tweets / {live.LIVE_PROBE_TEXTS} fortunes, k = {k}, eps = {eps:.2f}"
+        st.plotly_chart(figures.mitigation_plot(table.assign(run=label), title), width="stretch")
 
 
 def _saved(upload, name: str) -> str | None:

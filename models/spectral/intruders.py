@@ -63,21 +63,3 @@ def numerical_rank(sigma: torch.Tensor, shape: tuple[int, int]) -> int:
         return 0
     tol = sigma.max() * max(shape) * torch.finfo(torch.float32).eps
     return int((sigma > tol).sum())
-
-
-def scale_intruders(W_tuned: torch.Tensor, idx: list[int], lam: float) -> torch.Tensor:
-    """Multiply the singular values of intruder directions ``idx`` of Wt by ``lam`` (the paper's causal test).
-
-        W' = Wt + (lam - 1) * sum_{j in idx} sigma_j ut_j vt_j^T
-
-    lam = 1 leaves Wt alone, lam = 0 removes the intruders. This is what peft's
-    ``reduce_intruder_dimension(mitigation_lambda=...)`` computes too (its code keeps a fraction
-    ``lam`` of each intruder, although its docstring calls lam the portion *subtracted*); peft then
-    also re-compresses the update to the adapter's rank, which we skip to apply the same edit to
-    full fine-tunes.
-    """
-    if not idx or lam == 1.0:
-        return W_tuned
-    U, S, Vh = svd(W_tuned)
-    component = U[:, idx] @ torch.diag(S[idx]) @ Vh[idx]
-    return (W_tuned.float() + (lam - 1.0) * component).to(W_tuned.dtype)

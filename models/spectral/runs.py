@@ -14,9 +14,14 @@ from models.common.progress import Progress, report
 from models.spectral.finetune import BUILTIN_RUNS
 
 RUNS_DIR = Path(__file__).resolve().parents[2] / "assets" / "spectral" / "runs"
-SHIPPED_ADAPTERS = ("lora_r1", "lora_r8")
-"""Runs whose peft adapter folder is shipped (the rank-64 adapters are over the 5 MB file limit)."""
+SHIPPED_ADAPTERS = ("lora_r1", "lora_r8", "lora_r8_a16")
+"""Runs whose peft adapter folder and head are shipped (the rank-64 adapters are over the 5 MB file limit)."""
 LABELS = {r.name: r.label for r in BUILTIN_RUNS}
+
+
+def head_path(name: str) -> Path:
+    """The trained classification head of a run whose adapter is shipped."""
+    return RUNS_DIR / f"{name}.head.safetensors"
 
 
 def available_runs() -> list[str]:

@@ -48,6 +48,10 @@ def test_matrix_choice_defaults_to_a_matrix_with_intruders():
 def test_mitigation_and_downloads():
     at, fig = page.mitigation_view(LABELS, 0.0)
     assert set(at["run"]) == set(LABELS) and len(fig.data) == 2 * len(LABELS)
+    assert set(runs.mitigation_table(runs.available_runs())["lambda"]) >= {0.0, 0.5, 1.0}
+    live_table, live_fig = page.live_mitigation_view("LoRA r=1", 0.0, 10, 0.5, progress=no_progress)
+    assert 0.0 in set(live_table["lambda"]) and (live_table["intruders"] > 0).all()
+    assert len(live_fig.data) == 2 and "live" in live_fig.layout.title.text
     files = page.builtin_download(LABELS, 10, 0.5, REQUEST)
     report = pd.read_csv(files[0])
     assert len(report) == 36 * len(LABELS) and Path(files[1]).stat().st_size > 1000

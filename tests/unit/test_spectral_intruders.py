@@ -2,8 +2,9 @@
 import torch
 
 from models.spectral.analysis import analyse_pair, eps_curve, layer_counts, summary_table
-from models.spectral.intruders import (intruder_count_curve, intruders, max_similarity, numerical_rank,
-                                       scale_intruders, svd, top_left_singular)
+from models.spectral.intruders import (intruder_count_curve, intruders, max_similarity, numerical_rank, svd,
+                                       top_left_singular)
+from models.spectral.mitigation import intruder_components, intruder_total, scaled_weights
 
 N = 64
 
@@ -74,12 +75,20 @@ def test_randomized_svd_recovers_the_top_vectors():
 
 def test_scaling_intruders_by_lambda():
     W0, Wt = planted()
-    assert torch.equal(scale_intruders(Wt, [0, 1], 1.0), Wt)
-    cleaned = scale_intruders(Wt, [0, 1], 0.0)
+    components = intruder_components({"w": Wt}, {"w": W0})
+    assert intruder_total(components) == 2
+    assert torch.equal(scaled_weights({"w": Wt}, components, 1.0)["w"], Wt)
+    cleaned = scaled_weights({"w": Wt}, components, 0.0)["w"]
     # Removing Wt's two intruder triplets undoes the planted update (up to the little of W0 they absorbed)
     assert torch.linalg.norm(cleaned - W0) < 0.1 * torch.linalg.norm(Wt - W0)
     assert intruders(max_similarity(svd(cleaned)[0][:, :10], svd(W0)[0])) == []
     assert numerical_rank(torch.linalg.svdvals(cleaned - W0), (N, N)) <= 4
+    # lambda = 0.5 halves exactly the two intruder singular values and is halfway between Wt and cleaned
     S = torch.linalg.svdvals(Wt)
-    half = scale_intruders(Wt, [0], 0.5)
-    assert torch.allclose(torch.linalg.svdvals(half)[:2], torch.stack([S[1], 0.5 * S[0]]), atol=1e-3)
+    half = scaled_weights({"w": Wt}, components, 0.5)["w"]
+    assert torch.allclose(half, (Wt + cleaned) / 2, atol=1e-5)
+    S_half = torch.linalg.svdvals(half)
+    for sigma in 0.5 * S[:2]:
+        assert (S_half - sigma).abs().min() < 1e-3
+    # matrices without intruders are left out of the components and returned unchanged
+    assert intruder_components({"w": W0}, {"w": W0}) == {}
