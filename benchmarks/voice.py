@@ -5,9 +5,11 @@ Run: ``python -m benchmarks.voice [--sentences 5] [--threads 1]`` (about 15 min 
 
 - Vocoders: copy synthesis of test-split sentences (never trained on) spoken by four voices,
   and of the real recordings in the gradio wheel (speakers never trained on).
-- Conversion: espeak-ng en-us test sentences converted toward each built-in target. Speaker
-  similarity is measured against a *different* utterance of the target (another test sentence,
-  or cate_blanch_2 for the cate_blanch reference), so copying the reference itself scores nothing.
+- Conversion: espeak-ng en-us test sentences converted toward each built-in target, matching in
+  the trained content-encoder space and in the cepstral baseline space. Speaker similarity is
+  measured against a *different* utterance of the target (another test sentence, or
+  cate_blanch_2 for the cate_blanch reference), so copying the reference itself scores nothing;
+  MCD-DTW against the target voice reading the *same* sentence scores voice and words together.
 - TTS: wall time from text to the finished waveform for the 20-word default sentence (the whole
   waveform, so it upper-bounds the time to first audio), median of several warm runs.
 """
@@ -27,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from models.speech.synth import synthesize  # noqa: E402
-from models.speech.voice import knn_vc, lab, metrics, tts, voices  # noqa: E402
+from models.speech.voice import content, knn_vc, lab, metrics, tts, voices  # noqa: E402
 from models.speech.voice.corpus import EVAL_VOICES, sentences  # noqa: E402
 from models.speech.voice.features import MEL, peak_normalise  # noqa: E402
 from models.speech.voice.istftnet import CHECKPOINT  # noqa: E402
@@ -36,6 +38,8 @@ from models.speech.voice.vocoders import DEFAULT_VOCODER, VOCODERS, resynthesise
 RESULTS = ROOT / "benchmarks" / "results"
 BLENDS = (0.0, 0.25, 0.5, 0.75, 1.0)
 VC_SOURCE_VOICE = "espeak:en-us"
+TARGET_ITSELF = "(reference) the target voice reading the sentence, vocoded"
+CONV_COLUMNS = ("speaker similarity to target", "speaker similarity to source", "STOI vs source", "MCD-DTW", "DNSMOS")
 
 
 def emit(record: dict) -> None:
@@ -86,21 +90,58 @@ def conversion_targets() -> dict[str, np.ndarray]:
     return out
 
 
+def _mean_row(target: str, space: str, blend: float, scores: list[dict]) -> dict:
+    row = {"part": "conversion", "target": target, "space": space, "blend": blend, "utterances": len(scores),
+           **{k: round(float(np.mean([s[k] for s in scores])), 3) for k in scores[0]}}
+    emit(row)
+    return row
+
+
 def bench_conversion(n_sentences: int) -> list[dict]:
-    sources = [peak_normalise(synthesize(t, VC_SOURCE_VOICE, sr=MEL.sr)) for t in sentences("test")[:n_sentences]]
+    """Every target x matching space x blend, averaged over the test sentences. MCD-DTW needs
+    the target voice saying the same sentence, so only synthetic targets have it; for them a
+    reference row scores that parallel sentence itself through the same vocoder (the best a
+    conversion could do, and the vocoder's own DNSMOS on that voice)."""
+    texts = sentences("test")[:n_sentences]
+    sources = [peak_normalise(synthesize(t, VC_SOURCE_VOICE, sr=MEL.sr)) for t in texts]
     rows = []
     for target, held_out in conversion_targets().items():
-        bank = voices.target_bank(target)
-        for blend in BLENDS:
+        voice = voices.SYNTHETIC_TARGETS.get(target)
+        parallel = [peak_normalise(synthesize(t, voice, sr=MEL.sr)) for t in texts] if voice else None
+        for space in knn_vc.MATCHING_SPACES:
+            bank = voices.target_bank(target, space=space)
+            for blend in BLENDS:
+                scores = []
+                for i, src in enumerate(sources):
+                    out = peak_normalise(knn_vc.convert(src, bank, blend=blend).audio)
+                    mcd = metrics.mcd_dtw(parallel[i], out) if parallel else float("nan")
+                    scores.append({**metrics.conversion_scores(src, out, held_out), "MCD-DTW": mcd,
+                                   "DNSMOS": metrics.dnsmos_overall(out)})
+                rows.append(_mean_row(target, space, blend, scores))
+        if parallel:
             scores = []
-            for src in sources:
-                out = peak_normalise(knn_vc.convert(src, bank, blend=blend).audio)
-                scores.append({**metrics.conversion_scores(src, out, held_out), "DNSMOS": metrics.dnsmos_overall(out)})
-            row = {"part": "conversion", "target": target, "blend": blend, "utterances": len(sources),
-                   **{k: round(float(np.mean([s[k] for s in scores])), 3) for k in scores[0]}}
-            emit(row)
-            rows.append(row)
+            for src, said in zip(sources, parallel):
+                out = peak_normalise(resynthesise(said, DEFAULT_VOCODER).audio)
+                scores.append({**metrics.conversion_scores(src, out, held_out, aligned=False),
+                               "STOI vs source": float("nan"),  # not time-aligned with the source
+                               "MCD-DTW": metrics.mcd_dtw(said, out), "DNSMOS": metrics.dnsmos_overall(out)})
+            rows.append(_mean_row(target, TARGET_ITSELF, float("nan"), scores))
     return rows
+
+
+def conversion_summary(conv: list[dict]) -> list[dict]:
+    """Mean over the synthetic targets (the ones with MCD) for each matching space and blend."""
+    out = []
+    for space in [*knn_vc.MATCHING_SPACES, TARGET_ITSELF]:
+        for blend in BLENDS if space != TARGET_ITSELF else (float("nan"),):
+            rows = [r for r in conv if r["space"] == space and r["target"] in voices.SYNTHETIC_TARGETS
+                    and (r["blend"] == blend or space == TARGET_ITSELF)]
+            out.append({"space": space, "blend": blend, **{k: float(np.mean([r[k] for r in rows])) for k in CONV_COLUMNS}})
+    return out
+
+
+def _cell(value: float, digits: int) -> str:
+    return "n/a" if np.isnan(value) else f"{value:.{digits}f}"
 
 
 def bench_tts(runs: int) -> list[dict]:
@@ -121,25 +162,56 @@ def bench_tts(runs: int) -> list[dict]:
     return rows
 
 
-def markdown(voc: list[dict], conv: list[dict], tts_rows: list[dict], threads: int, checkpoint: dict) -> str:
+def checkpoint_records() -> dict[str, dict]:
+    """The training record stored in each shipped checkpoint, for the results footer."""
+    from models.common.checkpoint import load_checkpoint
+
+    keys = ("steps", "val_mel_l1", "val_retrieval", "val_retrieval_cepstra", "train_cpu_minutes", "train_hours_audio")
+    records = {}
+    for name, path in (("Vocoder", CHECKPOINT), ("Content encoder", content.CHECKPOINT)):
+        config = load_checkpoint(path)[1]
+        records[name] = {k: config[k] for k in keys if k in config}
+    return records
+
+
+def markdown(voc: list[dict], conv: list[dict], tts_rows: list[dict], threads: int,
+             checkpoints: dict[str, dict]) -> str:
     lines = ["**Vocoders** (copy synthesis of held-out speech; mel distance lower is better, PESQ/STOI "
              "higher; DNSMOS = no-reference overall quality 1-5; RTF = compute time / audio time)", "",
              "| clips | vocoder | mel distance | PESQ | STOI | DNSMOS | RTF |", "|---|---|---|---|---|---|---|"]
     lines += [f"| {r['set']} ({r['clips']}) | {r['vocoder']} | {r['mel distance']:.3f} | {r['PESQ']:.2f} | "
               f"{r['STOI']:.3f} | {r['DNSMOS']:.2f} | {r['RTF']:.4f} |" for r in voc]
-    lines += ["", f"**kNN voice conversion** (source: espeak-ng en-us test sentences; vocoder: {DEFAULT_VOCODER}; "
-              "similarity = cosine of cepstral mean/std statistics against a different utterance of the target)", "",
-              "| target | blend | similarity to target | similarity to source | STOI vs source | DNSMOS |",
-              "|---|---|---|---|---|---|"]
-    lines += [f"| {r['target']} | {r['blend']:.2f} | {r['speaker similarity to target']:.3f} | "
-              f"{r['speaker similarity to source']:.3f} | {r['STOI vs source']:.3f} | {r['DNSMOS']:.2f} |"
-              for r in conv]
+    lines += ["", f"**kNN voice conversion** (source: espeak-ng en-us reading {conv[0]['utterances']} test sentences; "
+              f"vocoder: {DEFAULT_VOCODER}; references: the Rainbow Passage in each synthetic voice, or a real "
+              "recording; the content encoder was trained on other sentences spoken by the four flite voices, "
+              "espeak en-us and five other espeak voices, and never heard espeak en-gb f4 or the recordings). "
+              "Columns: *matching* = the space in "
+              "which source frames find their k=4 nearest reference frames (then a 3-frame moving average); "
+              "*sim. target / sim. source* = speaker-similarity proxy, cosine of cepstral "
+              "mean/std statistics against a *different* utterance of the target, or against the source "
+              "(higher = closer); *STOI vs source* = intelligibility kept relative to the source (0-1; it also "
+              "penalises the voice change itself); *MCD-DTW* = mel-cepstral distortion in dB after DTW "
+              "against the *target voice saying the same sentence* (lower = closer in voice and words; "
+              "cepstra c1-c19 of our 80-band log-mel, so not comparable with papers' SPTK values; "
+              "recorded targets have no parallel sentence); *DNSMOS* = no-reference overall quality 1-5.", "",
+              "Mean over the five synthetic targets:", "",
+              "| matching | blend | sim. target | sim. source | STOI vs source | MCD-DTW (dB) | DNSMOS |",
+              "|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['space']} | {_cell(r['blend'], 2)} | {r['speaker similarity to target']:.3f} | "
+              f"{r['speaker similarity to source']:.3f} | {_cell(r['STOI vs source'], 3)} | {r['MCD-DTW']:.2f} | "
+              f"{r['DNSMOS']:.2f} |" for r in conversion_summary(conv)]
+    lines += ["", "Per target:", "",
+              "| target | matching | blend | sim. target | sim. source | STOI vs source | MCD-DTW (dB) | DNSMOS |",
+              "|---|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['target']} | {r['space']} | {_cell(r['blend'], 2)} | {r['speaker similarity to target']:.3f} | "
+              f"{r['speaker similarity to source']:.3f} | {_cell(r['STOI vs source'], 3)} | "
+              f"{_cell(r['MCD-DTW'], 2)} | {r['DNSMOS']:.2f} |" for r in conv]
     lines += ["", f"**Text to speech** (20-word sentence, whole waveform, {threads} torch threads on a 2-core CPU "
               "shared with other jobs; target < 1 s)", "",
               "| pipeline | words | audio (s) | median time (s) | worst (s) |", "|---|---|---|---|---|"]
     lines += [f"| {r['pipeline']} | {r['words']} | {r['audio_s']:.1f} | {r['median_s']:.3f} | {r['max_s']:.3f} |"
               for r in tts_rows]
-    lines += ["", f"Vocoder checkpoint: {checkpoint}"]
+    lines += [""] + [f"{name} checkpoint: {record}  " for name, record in checkpoints.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -151,16 +223,12 @@ def main() -> None:
                         help="torch threads (1: on a shared 2-core CPU, 2 threads stall each other)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    from models.common.checkpoint import load_checkpoint
-
-    config = load_checkpoint(CHECKPOINT)[1]
-    keys = ("steps", "val_mel_l1", "train_cpu_minutes", "train_hours_audio")
-    checkpoint = {k: config[k] for k in keys if k in config}
+    checkpoints = checkpoint_records()
     voc = bench_vocoders(held_out_clips(args.sentences))
     conv = bench_conversion(args.sentences)
     tts_rows = bench_tts(args.runs)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "voice.md").write_text(markdown(voc, conv, tts_rows, args.threads, checkpoint))
+    (RESULTS / "voice.md").write_text(markdown(voc, conv, tts_rows, args.threads, checkpoints))
 
 
 if __name__ == "__main__":

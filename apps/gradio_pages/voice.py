@@ -24,13 +24,13 @@ def _timings_markdown(timings: dict[str, float], seconds: float) -> str:
 
 @gradio_handler
 def speak(text: str, voice: str, rate: float, pitch: float, target: str, reference: str | None,
-          blend: float, vocoder: str, request: gr.Request,
+          space: str, blend: float, vocoder: str, request: gr.Request,
           progress=gr.Progress()):
     """Text -> engine speech -> (optionally) kNN conversion toward the target voice."""
     out_dir = gradio_session_dir(request)
     cb = gradio_progress(progress)
     report(cb, 0.1, "Preparing the target voice")
-    bank = voices.target_bank(target, reference)
+    bank = voices.target_bank(target, reference, space)
     report(cb, 0.3, "Speaking and converting")
     speech = tts.speak(text, voice, rate=int(rate), pitch=int(pitch), target=bank, blend=blend, vocoder=vocoder)
     wav_plain = save_wav(out_dir / "tts_engine_voice.wav", speech.engine, MEL.sr)
@@ -47,7 +47,7 @@ def speak(text: str, voice: str, rate: float, pitch: float, target: str, referen
 
 @gradio_handler
 def convert_clip(source_choice: str, source_upload: str | None, target: str, reference: str | None,
-                 blend: float, speed: float, semitones: float, vocoder: str, request: gr.Request,
+                 space: str, blend: float, speed: float, semitones: float, vocoder: str, request: gr.Request,
                  progress=gr.Progress()):
     """Voice conversion of a clip, scored for speaker similarity and kept intelligibility."""
     out_dir = gradio_session_dir(request)
@@ -57,7 +57,7 @@ def convert_clip(source_choice: str, source_upload: str | None, target: str, ref
     if target == voices.NO_CONVERSION:
         raise InputError("Pick a target voice (or upload a reference) to convert to.")
     report(cb, 0.3, "Preparing the target voice")
-    bank = voices.target_bank(target, reference)
+    bank = voices.target_bank(target, reference, space)
     report(cb, 0.5, "Converting")
     out = knn_vc.convert(source, bank, blend=blend, speed=speed, semitones=semitones, vocoder=vocoder)
     audio = peak_normalise(out.audio)
@@ -85,11 +85,21 @@ def run_lab(example: str, upload: str | None, chosen: list[str], request: gr.Req
     return (str(original), *players, table, fig, [str(csv), *by_name.values()])
 
 
-def _target_picker() -> tuple[gr.Dropdown, gr.Audio]:
+@gradio_handler
+def explain_space(space: str) -> str:
+    return knn_vc.space_note(space)
+
+
+def _target_picker() -> tuple[gr.Dropdown, gr.Audio, gr.Dropdown]:
+    """Target voice, reference upload, and the matching space with its side note (updated live)."""
     target = gr.Dropdown(voices.target_choices(), value=voices.DEFAULT_TARGET,
                          label="Target voice", info="Built-in speakers, real recordings, or your own reference clip")
     reference = gr.Audio(sources=["upload", "microphone"], type="filepath", label=voices.REFERENCE_HINT)
-    return target, reference
+    space = gr.Radio(list(knn_vc.MATCHING_SPACES), value=knn_vc.DEFAULT_SPACE, label="Matching space",
+                     info="Where each source frame looks for its nearest target-voice frames")
+    note = gr.Markdown(knn_vc.space_note(knn_vc.DEFAULT_SPACE))
+    space.change(explain_space, space, note)
+    return target, reference, space
 
 
 def build(page: gr.Blocks) -> None:
@@ -106,7 +116,7 @@ def build(page: gr.Blocks) -> None:
                     rate = gr.Slider(80, 450, tts.DEFAULT_RATE, step=5, label="Speed (words per minute)")
                     pitch = gr.Slider(0, 99, tts.DEFAULT_PITCH, step=1, label="Pitch (espeak 0-99)")
             with gr.Column():
-                target, reference = _target_picker()
+                target, reference, space = _target_picker()
                 blend = gr.Slider(0, 1, 1.0, step=0.05, label="Blend: 0 = engine voice, 1 = target voice")
                 vocoder = gr.Dropdown(vocoder_names, value=DEFAULT_VOCODER, label="Vocoder for the converted speech")
         speak_btn = gr.Button("Speak", variant="primary")
@@ -119,7 +129,7 @@ def build(page: gr.Blocks) -> None:
         ipa = gr.Textbox(label="Phonemes (espeak-ng IPA)", interactive=False)
         tts_plot = gr.Plot(label="Log-mel spectrograms")
         tts_files = gr.File(label="Downloads (WAV)", file_count="multiple", interactive=False)
-        speak_btn.click(speak, [text, voice, rate, pitch, target, reference, blend, vocoder],
+        speak_btn.click(speak, [text, voice, rate, pitch, target, reference, space, blend, vocoder],
                         [plain_out, conv_out, ipa, tts_plot, info, tts_files])
 
     with gr.Tab("Voice conversion"):
@@ -130,7 +140,7 @@ def build(page: gr.Blocks) -> None:
                 src_upload = gr.Audio(sources=["upload", "microphone"], type="filepath",
                                       label=f"Your source clip (up to {lab.MAX_SECONDS:.0f} s)")
             with gr.Column():
-                vc_target, vc_reference = _target_picker()
+                vc_target, vc_reference, vc_space = _target_picker()
                 vc_blend = gr.Slider(0, 1, 1.0, step=0.05, label="Blend: 0 = source voice, 1 = target voice")
                 with gr.Row():
                     speed = gr.Slider(0.5, 2.0, 1.0, step=0.05, label="Speed")
@@ -142,8 +152,8 @@ def build(page: gr.Blocks) -> None:
             vc_table = gr.Dataframe(headers=["metric", "value"], label="Scores", interactive=False)
         vc_plot = gr.Plot(label="Log-mel spectrograms")
         vc_files = gr.File(label="Downloads", file_count="multiple", interactive=False)
-        convert_btn.click(convert_clip, [src_choice, src_upload, vc_target, vc_reference, vc_blend, speed, semitones,
-                                         vc_vocoder], [vc_out, vc_plot, vc_table, vc_files])
+        convert_btn.click(convert_clip, [src_choice, src_upload, vc_target, vc_reference, vc_space, vc_blend, speed,
+                                         semitones, vc_vocoder], [vc_out, vc_plot, vc_table, vc_files])
 
     with gr.Tab("Vocoder lab"):
         gr.Markdown("Copy synthesis: the clip's 80-bin log-mel is turned back into a waveform by each vocoder "

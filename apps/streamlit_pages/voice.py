@@ -26,11 +26,15 @@ def _saved_upload(upload, name: str) -> str | None:
     return str(path)
 
 
-def _target_picker(key: str) -> tuple[str, str | None]:
+def _target_picker(key: str) -> tuple[str, str | None, str]:
+    """Target voice, reference upload, and the matching space with its side note."""
     choices = voices.target_choices()
     target = st.selectbox("Target voice", choices, index=choices.index(voices.DEFAULT_TARGET), key=f"{key}_target")
     upload = st.file_uploader(voices.REFERENCE_HINT, type=AUDIO_TYPES, key=f"{key}_ref")
-    return target, _saved_upload(upload, f"{key}_reference")
+    space = st.radio("Matching space", list(knn_vc.MATCHING_SPACES), key=f"{key}_space",
+                     help="Where each source frame looks for its nearest target-voice frames")
+    st.markdown(knn_vc.space_note(space))
+    return target, _saved_upload(upload, f"{key}_reference"), space
 
 
 def _play(label: str, audio, filename: str) -> None:
@@ -48,11 +52,11 @@ def _tts_tab() -> None:
         rate = st.slider("Speed (words per minute)", 80, 450, tts.DEFAULT_RATE, 5)
         pitch = st.slider("Pitch (espeak 0-99)", 0, 99, tts.DEFAULT_PITCH)
     with right:
-        target, reference = _target_picker("tts")
+        target, reference, space = _target_picker("tts")
         blend = st.slider("Blend: 0 = engine voice, 1 = target voice", 0.0, 1.0, 1.0, 0.05)
         vocoder = st.selectbox("Vocoder", list(VOCODERS), index=list(VOCODERS).index(DEFAULT_VOCODER))
     if st.button("Speak", type="primary"):
-        bank = voices.target_bank(target, reference)
+        bank = voices.target_bank(target, reference, space)
         speech = tts.speak(text, voice, rate=rate, pitch=pitch, target=bank, blend=blend, vocoder=vocoder)
         clips = {"engine voice": speech.engine}
         _play("Engine voice", speech.engine, "tts_engine_voice.wav")
@@ -72,11 +76,11 @@ def _conversion_tab() -> None:
         source_upload = _saved_upload(st.file_uploader("Your source clip", type=AUDIO_TYPES, key="vc_upload"),
                                       "vc_source")
     with right:
-        target, reference = _target_picker("vc")
+        target, reference, space = _target_picker("vc")
         blend = st.slider("Blend: 0 = source voice, 1 = target voice", 0.0, 1.0, 1.0, 0.05, key="vc_blend")
     if st.button("Convert", type="primary"):
         source = lab.clip_audio(source_choice, source_upload)
-        bank = voices.target_bank(target, reference)
+        bank = voices.target_bank(target, reference, space)
         if bank is None:
             st.warning("Pick a target voice (or upload a reference) to convert to.")
             return

@@ -11,7 +11,7 @@ import soundfile as sf
 from streamlit.testing.v1 import AppTest
 
 from apps.gradio_pages import voice as page
-from models.speech.voice import lab, tts, voices
+from models.speech.voice import knn_vc, lab, tts, voices
 from tests.pages.conftest import no_progress
 
 
@@ -19,7 +19,7 @@ from tests.pages.conftest import no_progress
 
 def test_speak_returns_both_voices_phonemes_plot_and_downloads(request_a):
     plain, converted, ipa, fig, info, files = page.speak(
-        tts.DEFAULT_TEXT, "espeak en-us (US male)", 175, 50, voices.DEFAULT_TARGET, None, 0.8,
+        tts.DEFAULT_TEXT, "espeak en-us (US male)", 175, 50, voices.DEFAULT_TARGET, None, knn_vc.DEFAULT_SPACE, 0.8,
         "iSTFTNet (trained here)", request_a, no_progress)
     for path in (plain, converted):
         audio, sr = sf.read(path)
@@ -30,7 +30,8 @@ def test_speak_returns_both_voices_phonemes_plot_and_downloads(request_a):
 
 def test_speak_without_target_gives_only_the_engine_voice(request_a):
     plain, converted, *_ , files = page.speak("Hello there.", "flite slt (US female)", 175, 50,
-                                              voices.NO_CONVERSION, None, 1.0, "Griffin-Lim", request_a, no_progress)
+                                              voices.NO_CONVERSION, None, knn_vc.DEFAULT_SPACE, 1.0, "Griffin-Lim",
+                                              request_a, no_progress)
     assert Path(plain).is_file() and converted is None and files == [plain]
 
 
@@ -39,39 +40,48 @@ def test_speak_without_target_gives_only_the_engine_voice(request_a):
                          ids=["empty", "too-long", "chinese"])
 def test_speak_bad_text_shows_a_message_not_a_traceback(request_a, text, message):
     with pytest.raises(gr.Error, match=message):
-        page.speak(text, "espeak en-us (US male)", 175, 50, voices.NO_CONVERSION, None, 1.0, "Griffin-Lim",
-                   request_a, no_progress)
+        page.speak(text, "espeak en-us (US male)", 175, 50, voices.NO_CONVERSION, None, knn_vc.DEFAULT_SPACE, 1.0,
+                   "Griffin-Lim", request_a, no_progress)
 
 
 def test_bad_reference_uploads_are_explained(request_a, tmp_path):
     short = tmp_path / "short.wav"
     sf.write(short, 0.3 * np.sin(np.arange(8000) / 5.0), 16000)
     with pytest.raises(gr.Error, match="at least 2 s"):
-        page.speak("Hello.", "espeak en-us (US male)", 175, 50, voices.UPLOADED, str(short), 1.0, "Griffin-Lim",
-                   request_a, no_progress)
+        page.speak("Hello.", "espeak en-us (US male)", 175, 50, voices.UPLOADED, str(short), knn_vc.DEFAULT_SPACE, 1.0,
+                   "Griffin-Lim", request_a, no_progress)
     silent = tmp_path / "silent.wav"
     sf.write(silent, np.zeros(16000 * 4), 16000)
     with pytest.raises(gr.Error, match="silent"):
-        page.speak("Hello.", "espeak en-us (US male)", 175, 50, voices.UPLOADED, str(silent), 1.0, "Griffin-Lim",
-                   request_a, no_progress)
+        page.speak("Hello.", "espeak en-us (US male)", 175, 50, voices.UPLOADED, str(silent), knn_vc.DEFAULT_SPACE, 1.0,
+                   "Griffin-Lim", request_a, no_progress)
     with pytest.raises(gr.Error, match="Upload or record"):
-        page.speak("Hello.", "espeak en-us (US male)", 175, 50, voices.UPLOADED, None, 1.0, "Griffin-Lim",
-                   request_a, no_progress)
+        page.speak("Hello.", "espeak en-us (US male)", 175, 50, voices.UPLOADED, None, knn_vc.DEFAULT_SPACE, 1.0,
+                   "Griffin-Lim", request_a, no_progress)
 
 
 def test_convert_clip_scores_the_conversion(request_a):
     wav, fig, rows, files = page.convert_clip("Held-out sentence, espeak en-us", None, voices.DEFAULT_TARGET, None,
-                                              1.0, 1.0, 0, "iSTFTNet (trained here)", request_a, no_progress)
+                                              knn_vc.DEFAULT_SPACE, 1.0, 1.0, 0, "iSTFTNet (trained here)",
+                                              request_a, no_progress)
     scores = dict(rows)
     assert Path(wav).is_file() and len(fig.data) == 2 and len(files) == 2
     assert scores["speaker similarity to target"] > scores["speaker similarity to source"]
     assert 0 < scores["STOI vs source"] <= 1
     with pytest.raises(gr.Error, match="Pick a target"):
-        page.convert_clip("Held-out sentence, espeak en-us", None, voices.NO_CONVERSION, None, 1.0, 1.0, 0,
-                          "Griffin-Lim", request_a, no_progress)
+        page.convert_clip("Held-out sentence, espeak en-us", None, voices.NO_CONVERSION, None, knn_vc.DEFAULT_SPACE,
+                          1.0, 1.0, 0, "Griffin-Lim", request_a, no_progress)
     with pytest.raises(gr.Error, match="Upload or record"):
-        page.convert_clip(lab.UPLOADED_CLIP, None, voices.DEFAULT_TARGET, None, 1.0, 1.0, 0, "Griffin-Lim",
-                          request_a, no_progress)
+        page.convert_clip(lab.UPLOADED_CLIP, None, voices.DEFAULT_TARGET, None, knn_vc.DEFAULT_SPACE, 1.0, 1.0, 0,
+                          "Griffin-Lim", request_a, no_progress)
+
+
+def test_matching_space_note_explains_the_choice_and_unknown_spaces_are_refused(request_a):
+    assert "Content encoder" in page.explain_space(knn_vc.DEFAULT_SPACE)
+    assert "Mel cepstra" in page.explain_space("mel cepstra (untrained baseline)")
+    with pytest.raises(gr.Error, match="Unknown matching space"):
+        page.convert_clip("Held-out sentence, espeak en-us", None, voices.DEFAULT_TARGET, None, "wavlm", 1.0, 1.0, 0,
+                          "Griffin-Lim", request_a, no_progress)
 
 
 def test_vocoder_lab_fills_every_player_and_the_metrics_table(request_a, tmp_path):

@@ -104,9 +104,10 @@ def test_lab_compare_scores_every_vocoder_and_caps_length():
 
 # --- kNN voice conversion ----------------------------------------------------------------------
 
-def test_matching_a_voice_against_itself_with_k1_returns_its_own_frames():
+@pytest.mark.parametrize("space", list(knn_vc.MATCHING_SPACES))
+def test_matching_a_voice_against_itself_with_k1_returns_its_own_frames(space):
     audio = speech()
-    bank = knn_vc.reference_bank(audio)
+    bank = knn_vc.reference_bank(audio, space=space)
     mel = log_mel(audio)
     loud = mel.mean(dim=0) > mel.mean(dim=0).max() - 4.6
     matched = knn_vc.match(mel, bank, k=1)

@@ -98,6 +98,14 @@ def cepstra(logmel: torch.Tensor, n_ceps: int = N_CEPSTRA) -> torch.Tensor:
     return _dct_matrix(logmel.shape[-2], n_ceps) @ logmel
 
 
+def speech_frames(logmel: torch.Tensor) -> torch.Tensor:
+    """Boolean mask of the frames within 40 dB of the loudest one (mean log-mel within 4.6 nats).
+
+    Pauses all look alike, so matching, alignment training and MCD skip them."""
+    energy = logmel.mean(dim=0)
+    return energy > energy.max() - 4.6
+
+
 def peak_normalise(audio: np.ndarray, peak: float = 0.9) -> np.ndarray:
     """Scale to a fixed peak, so every engine and vocoder is compared at the same level."""
     m = float(np.max(np.abs(audio))) if audio.size else 0.0

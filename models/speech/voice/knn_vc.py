@@ -2,14 +2,16 @@
 
 Each source frame is replaced by the average of its k nearest reference frames, so the output
 says what the source says (content picks the neighbours) with the reference's spectra (timbre).
-kNN-VC and SSL-TTS match in WavLM space; no WavLM weights can be downloaded here, so we match
-on mel cepstra c1..c19 with per-utterance mean normalisation, which removes most of the
-speaker's average vocal-tract colouring and keeps the phonetic content. SSL-TTS's lambda
-interpolates source and retrieved features: ``blend`` does that on log-mels (0 = source voice,
-1 = target voice). The result is vocoded by any vocoder of ``vocoders``.
+kNN-VC and SSL-TTS match in WavLM space; no WavLM weights can be downloaded here, so the default
+matching space is a small content encoder trained here on parallel TTS speech (``content``),
+and mean-normalised mel cepstra remain as the untrained baseline to compare against. SSL-TTS's
+lambda interpolates source and retrieved features: ``blend`` does that on log-mels (0 = source
+voice, 1 = target voice), after a 3-frame moving average of the retrieved frames. The result is
+vocoded by any vocoder of ``vocoders``.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,36 +19,57 @@ import torch
 import torch.nn.functional as F
 
 from models.common.errors import InputError
-from models.speech.voice.features import MEL, cepstra, log_mel
+from models.speech.voice.content import cepstral_features, content_features, training_record
+from models.speech.voice.features import MEL, log_mel, speech_frames
 from models.speech.voice.vocoders import DEFAULT_VOCODER, Vocoded, vocode
 
 MIN_REFERENCE_SECONDS = 2.0
 MAX_REFERENCE_SECONDS = 60.0
 DEFAULT_K = 4
+SMOOTHING_FRAMES = 3
+MATCHING_SPACES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "content encoder (trained here)": content_features,
+    "mel cepstra (untrained baseline)": cepstral_features,
+}
+"""Feature spaces in which frames are matched: each maps a (n_mels, T) log-mel to (T, d) unit vectors."""
+DEFAULT_SPACE = "content encoder (trained here)"
 
 
 @dataclass(frozen=True)
 class Bank:
-    """A reference voice: its frames' log-mels (n_mels, N) and unit-norm matching features (N, d)."""
+    """A reference voice: its frames' log-mels (n_mels, N) and their unit-norm features (N, d)
+    in the matching space ``space`` (source frames must be put in the same space)."""
     logmel: torch.Tensor
     keys: torch.Tensor
+    space: str = DEFAULT_SPACE
 
 
-def matching_features(logmel: torch.Tensor) -> torch.Tensor:
-    """(frames, 19) unit vectors: mean-normalised cepstra without c0 (loudness)."""
-    ceps = cepstra(logmel)[1:]
-    ceps = ceps - ceps.mean(dim=1, keepdim=True)
-    return F.normalize(ceps.T, dim=1)
+def check_space(space: str) -> str:
+    """``space`` if it is a known matching space (a front end may send any string)."""
+    if space not in MATCHING_SPACES:
+        raise InputError(f"Unknown matching space '{space}'; choose one of: {', '.join(MATCHING_SPACES)}.")
+    return space
 
 
-def _speech_frames(logmel: torch.Tensor) -> torch.Tensor:
-    """Frames within 40 dB of the loudest one: pauses would otherwise be matched as 'content'."""
-    energy = logmel.mean(dim=0)
-    return energy > energy.max() - 4.6
+def space_note(space: str) -> str:
+    """Markdown for the page's side note: what the matching space is and, for the trained encoder,
+    its validation record (read from the checkpoint, so the page shows what training measured)."""
+    if check_space(space) != DEFAULT_SPACE:
+        return ("**Mel cepstra** (untrained baseline): each frame is matched by the shape of its spectral "
+                "envelope. That shape carries the speaker too, so at high blend the nearest reference frames "
+                "are often the wrong sound and words blur.")
+    rec = training_record()
+    return ("**Content encoder** (trained here, the default): a small convolutional network over log-mels "
+            f"trained on the same sentences spoken by {len(rec['voices'])} TTS voices, DTW-aligned, so that frames saying "
+            "the same sound map together whoever says them. Matching in its space keeps the words at high "
+            f"blend. On held-out sentences the nearest frame of another voice is the right one (within "
+            f"+-32 ms) {rec['val_retrieval']:.0%} of the time, against {rec['val_retrieval_cepstra']:.0%} "
+            f"for mel cepstra ({rec['steps']} steps, {rec['train_cpu_minutes']} CPU-minutes of training).")
 
 
-def reference_bank(audio: np.ndarray, name: str = "The reference clip") -> Bank:
+def reference_bank(audio: np.ndarray, name: str = "The reference clip", space: str = DEFAULT_SPACE) -> Bank:
     """Build the matching set from a reference recording (mono, at MEL.sr)."""
+    check_space(space)
     seconds = len(audio) / MEL.sr
     if seconds < MIN_REFERENCE_SECONDS:
         raise InputError(f"{name} is {seconds:.1f} s long; voice conversion needs at least "
@@ -55,22 +78,36 @@ def reference_bank(audio: np.ndarray, name: str = "The reference clip") -> Bank:
         raise InputError(f"{name} is {seconds:.0f} s long; use at most {MAX_REFERENCE_SECONDS:.0f} s "
                          "of the target voice.")
     logmel = log_mel(audio)
-    speech = _speech_frames(logmel)
+    speech = speech_frames(logmel)  # pauses would otherwise be matched as 'content'
     if int(speech.sum()) < MIN_REFERENCE_SECONDS * MEL.sr / MEL.hop / 2:
         raise InputError(f"{name} has too little speech in it (mostly silence or a steady tone); "
                          "record a few seconds of someone talking.")
-    return Bank(logmel[:, speech], matching_features(logmel)[speech])
+    # features of the whole clip, then pauses dropped: the encoder needs each frame's context
+    return Bank(logmel[:, speech], MATCHING_SPACES[space](logmel)[speech], space)
 
 
 def match(source_logmel: torch.Tensor, bank: Bank, k: int = DEFAULT_K) -> torch.Tensor:
     """kNN regression: the mean (in linear mel) of the k reference frames most cosine-similar
     to each source frame, then re-levelled to the source frame's loudness. Returns (n_mels, T)."""
     k = max(1, min(int(k), bank.keys.shape[0]))
-    sims = matching_features(source_logmel) @ bank.keys.T  # (T, N) cosine similarities
+    sims = MATCHING_SPACES[bank.space](source_logmel) @ bank.keys.T  # (T, N) cosine similarities
     idx = sims.topk(k, dim=1).indices  # (T, k)
     matched = torch.log(torch.exp(bank.logmel[:, idx]).mean(dim=2))  # (n_mels, T)
     # keep the source's loudness contour (its c0), so pauses stay pauses and stress stays stress
     return matched - matched.mean(dim=0, keepdim=True) + source_logmel.mean(dim=0, keepdim=True)
+
+
+def smooth_frames(logmel: torch.Tensor, width: int = SMOOTHING_FRAMES) -> torch.Tensor:
+    """Moving average over ``width`` frames (edges repeated).
+
+    Neighbouring output frames are retrieved from unrelated moments of the reference, so their
+    pitch and level jump from frame to frame; averaging 3 frames (48 ms) removes that jitter
+    (measured: higher DNSMOS and STOI at equal or lower MCD than no smoothing or 5 frames)."""
+    if width <= 1:
+        return logmel
+    kernel = torch.full((logmel.shape[0], 1, width), 1.0 / width)
+    padded = F.pad(logmel[None], (width // 2, width // 2), mode="replicate")
+    return F.conv1d(padded, kernel, groups=logmel.shape[0])[0]
 
 
 def change_speed(logmel: torch.Tensor, speed: float) -> torch.Tensor:
@@ -104,6 +141,6 @@ def convert(source: np.ndarray, bank: Bank, blend: float = 1.0, k: int = DEFAULT
     if not -12 <= semitones <= 12:
         raise InputError("Pitch shift must be between -12 and +12 semitones.")
     src = log_mel(source)
-    mel = src if blend == 0 else (1 - blend) * src + blend * match(src, bank, k)
+    mel = src if blend == 0 else (1 - blend) * src + blend * smooth_frames(match(src, bank, k))
     out = vocode(change_speed(mel, speed), vocoder)
     return Vocoded(out.name, shift_pitch(out.audio, semitones), out.seconds)

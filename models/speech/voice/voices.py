@@ -15,7 +15,8 @@ from models.common.audio import load_audio
 from models.common.errors import InputError
 from models.speech.synth import synthesize
 from models.speech.voice.features import MEL, peak_normalise
-from models.speech.voice.knn_vc import MAX_REFERENCE_SECONDS, MIN_REFERENCE_SECONDS, Bank, reference_bank
+from models.speech.voice.knn_vc import (DEFAULT_SPACE, MAX_REFERENCE_SECONDS, MIN_REFERENCE_SECONDS, Bank,
+                                        reference_bank)
 
 RAINBOW_PASSAGE = (
     "When the sunlight strikes raindrops in the air, they act as a prism and form a rainbow. "
@@ -70,21 +71,21 @@ def builtin_reference(name: str) -> np.ndarray:
 
 
 @functools.cache
-def _builtin_bank(name: str) -> Bank:
-    return reference_bank(builtin_reference(name), name=f"The built-in voice '{name}'")
+def _builtin_bank(name: str, space: str) -> Bank:
+    return reference_bank(builtin_reference(name), name=f"The built-in voice '{name}'", space=space)
 
 
-def target_bank(name: str, reference_path: str | None = None) -> Bank | None:
-    """The kNN reference bank for a picker choice: a built-in voice (cached), or the uploaded
-    clip when ``name`` is :data:`UPLOADED`. Returns None for :data:`NO_CONVERSION`."""
+def target_bank(name: str, reference_path: str | None = None, space: str = DEFAULT_SPACE) -> Bank | None:
+    """The kNN reference bank, in matching space ``space``, for a picker choice: a built-in voice
+    (cached), or the uploaded clip when ``name`` is :data:`UPLOADED`. None for :data:`NO_CONVERSION`."""
     if name == NO_CONVERSION:
         return None
     if name == UPLOADED:
         if not reference_path:
             raise InputError("Upload or record a reference clip of the target voice first (a few seconds of speech).")
         audio, _ = load_audio(reference_path, target_sr=MEL.sr, max_seconds=MAX_REFERENCE_SECONDS)
-        return reference_bank(peak_normalise(audio))
-    return _builtin_bank(name)
+        return reference_bank(peak_normalise(audio), space=space)
+    return _builtin_bank(name, space)
 
 
 def reference_audio(name: str, reference_path: str | None = None) -> np.ndarray:
