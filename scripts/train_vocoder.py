@@ -22,18 +22,35 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from models.common.checkpoint import load_checkpoint
+from models.speech.data import make_noise, mix_at_snr, reverberate
 from models.speech.voice.corpus import EVAL_VOICES, TRAIN_VOICES, speak_corpus
 from models.speech.voice.features import MEL, log_mel
 from models.speech.voice.istftnet import CHECKPOINT, ISTFTVocoder, parameter_count, save_vocoder, vocoder_loss
 
 
-def random_batch(clips: list[np.ndarray], rng: np.random.Generator, batch: int, samples: int) -> torch.Tensor:
-    """Random crops with a random gain of -12..0 dB, so the vocoder sees many loudness levels."""
+def roomify(piece: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A short room reverb and/or a noise floor at 15-45 dB SNR: TTS audio is anechoic and
+    noiseless, real recordings are neither, and the vocoder must copy both."""
+    seed = int(rng.integers(1 << 30))
+    if rng.random() < 0.5:
+        piece = reverberate(piece, float(rng.uniform(0.05, 0.3)), seed)
+    if rng.random() < 0.7:
+        noise = make_noise(str(rng.choice(("white", "pink", "brown", "hum"))), len(piece), seed)
+        piece = mix_at_snr(piece, noise, float(rng.uniform(15, 45)))
+    return piece
+
+
+def random_batch(clips: list[np.ndarray], rng: np.random.Generator, batch: int, samples: int,
+                 weights: np.ndarray | None = None, room_prob: float = 0.0) -> torch.Tensor:
+    """Random crops (clips drawn with probability ``weights``) with a random gain of -12..0 dB,
+    so the vocoder sees many loudness levels; a share ``room_prob`` goes through :func:`roomify`."""
     out = np.zeros((batch, samples), dtype=np.float32)
     for b in range(batch):
-        clip = clips[rng.integers(len(clips))]
+        clip = clips[rng.choice(len(clips), p=weights)]
         start = rng.integers(max(1, len(clip) - samples))
         piece = clip[start:start + samples]
+        if rng.random() < room_prob:
+            piece = roomify(piece, rng)
         out[b, : len(piece)] = piece * 10 ** (rng.uniform(-12, 0) / 20)
     return torch.from_numpy(out)
 
@@ -62,6 +79,9 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=32, help="crop length in mel frames")
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--mel-weight", type=float, default=10.0, help="weight of the mel L1 loss")
+    parser.add_argument("--flite-weight", type=float, default=1.0,
+                        help="sampling weight of flite clips (its voices are built from real recordings) vs espeak-ng")
+    parser.add_argument("--room-prob", type=float, default=0.0, help="share of crops given reverb and/or a noise floor")
     parser.add_argument("--init", type=Path, default=None, help="continue from this checkpoint (fine-tuning)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
@@ -72,7 +92,10 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     t0 = time.time()
 
-    train = [u.audio for u in speak_corpus("train", TRAIN_VOICES, args.per_voice)]
+    utterances = speak_corpus("train", TRAIN_VOICES, args.per_voice)
+    train = [u.audio for u in utterances]
+    weights = np.array([args.flite_weight if u.voice.startswith("flite") else 1.0 for u in utterances])
+    weights /= weights.sum()
     val = [u.audio for u in speak_corpus("val", EVAL_VOICES, 5)]
     hours = sum(len(a) for a in train) / MEL.sr / 3600
     print(json.dumps({"event": "data", "train_clips": len(train), "train_hours": round(hours, 3),
@@ -97,7 +120,7 @@ def main() -> None:
         elapsed = time.process_time() - start
         for group in opt.param_groups:
             group["lr"] = args.lr * 0.5 * (1 + math.cos(math.pi * elapsed / budget))
-        audio = random_batch(train, rng, args.batch, samples)
+        audio = random_batch(train, rng, args.batch, samples, weights, args.room_prob)
         loss, parts = vocoder_loss(model, log_mel(audio), audio, args.mel_weight)
         opt.zero_grad()
         loss.backward()
@@ -111,6 +134,7 @@ def main() -> None:
                 save_vocoder(model, args.out, {"steps": step, "val_mel_l1": round(dist, 4),
                                                "train_cpu_minutes": round(elapsed / 60, 1),
                                                "train_hours_audio": round(hours, 3), "mel_weight": args.mel_weight,
+                                               "flite_weight": args.flite_weight, "room_prob": args.room_prob,
                                                "history": history})
             losses = {k: round(v, 4) for k, v in parts.items()}
             print(json.dumps({"step": step, "cpu_minutes": round(elapsed / 60, 1),

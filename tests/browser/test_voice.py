@@ -32,3 +32,11 @@ def test_empty_text_shows_a_clear_message(gradio_url, page):
     page.get_by_label("Text (English, at most 400 characters)").fill("   ")
     page.get_by_role("button", name="Speak").click()
     expect(page.get_by_text("There is no text to speak").first).to_be_visible(timeout=60_000)
+
+
+def test_matching_space_picker_explains_each_space(gradio_url, page):
+    page.goto(f"{gradio_url}/voice")
+    tts_tab = page.get_by_role("tabpanel").first
+    expect(tts_tab.get_by_text(re.compile(r"Content encoder.*\d+% of the time"))).to_be_visible()
+    tts_tab.get_by_label("mel cepstra (untrained baseline)").check()
+    expect(tts_tab.get_by_text(re.compile(r"Mel cepstra.*untrained baseline"))).to_be_visible()
