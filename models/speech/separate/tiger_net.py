@@ -37,7 +37,16 @@ def band_widths(n_bins: int, spec: tuple[tuple[int, int], ...] = ((4, 8), (8, 6)
     rest = n_bins - sum(widths)
     if rest <= 0:
         raise ValueError("band spec wider than the spectrum")
-    return widths + [rest]
+    return [*widths, rest]
+
+
+def _depthwise3(h: torch.Tensor, conv: nn.Conv1d) -> torch.Tensor:
+    """``conv(h)`` for a depthwise, kernel-3, dilation-d, zero-padded conv, as three shifted
+    multiply-adds: same numbers, but PyTorch's CPU depthwise-conv backward is the slowest op
+    of a training step, while these are plain element-wise ops (~1.6x faster forward+backward)."""
+    d, t = conv.dilation[0], h.shape[-1]
+    w, padded = conv.weight[:, 0, :, None], nn.functional.pad(h, (d, d))  # w: (2N, 3, 1)
+    return conv.bias[:, None] + w[:, 0] * padded[..., :t] + w[:, 1] * padded[..., d:d + t] + w[:, 2] * padded[..., 2 * d:]
 
 
 class MultiScaleTime(nn.Module):
@@ -54,7 +63,7 @@ class MultiScaleTime(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B', N, T)
         h = self.act(self.inp(self.norm(x)))
-        ys = torch.stack([conv(h) for conv in self.scales], 1)  # (B', S, 2N, T)
+        ys = torch.stack([_depthwise3(h, conv) for conv in self.scales], 1)  # (B', S, 2N, T)
         w = self.select(ys.sum(1).mean(-1)).view(x.shape[0], len(self.scales), -1, 1).softmax(1)
         return x + self.out((ys * w).sum(1))
 
