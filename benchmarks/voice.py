@@ -1,7 +1,8 @@
 """Voice generation benchmark: vocoders on held-out speech, kNN conversion vs blend, TTS latency.
 
 Prints JSON lines and writes benchmarks/results/voice.md.
-Run: ``python -m benchmarks.voice [--sentences 5] [--threads 1]`` (about 15 min on the shared 2-core CPU).
+Run: ``python -m benchmarks.voice [--sentences 5] [--threads 1]`` (about 30 min wall, under nice, on the 2-core CPU
+shared with two training jobs).
 
 - Vocoders: copy synthesis of test-split sentences (never trained on) spoken by four voices,
   and of the real recordings in the gradio wheel (speakers never trained on).
