@@ -63,7 +63,8 @@ def live_mitigation_view(run_label: str, lam: float, k: int, eps: float, progres
     """Scale the run's intruders by lambda now and re-measure; shows every lambda tried so far at this (k, eps)."""
     name, k, eps = LABEL_TO_RUN[run_label], int(k), float(eps)
     live.live_mitigation(name, float(lam), k, eps, gradio_progress(progress))
-    table = live.live_table(name, k, eps).assign(run=run_label)
+    table = live.live_table(name, k, eps)
+    table.insert(0, "run", run_label)
     title = f"live, {live.LIVE_TEST_TWEETS} tweets / {live.LIVE_PROBE_TEXTS} fortunes, k = {k}, eps = {eps:.2f}"
     return table.round(4), figures.mitigation_plot(table, title)
 
@@ -205,12 +206,12 @@ def build(page: gr.Blocks) -> None:
         gr.Markdown(f"Live: merges the adapter, scales its intruders and scores **{live.LIVE_TEST_TWEETS} test "
                     f"tweets and {live.LIVE_PROBE_TEXTS} probe fortunes** (seconds; the first time per run and "
                     "(k, eps) also finds the intruders). Results are cached per (run, lambda, k, eps).")
-        live_table = gr.Dataframe(label="Live results so far for this run, k and eps", interactive=False,
-                                  elem_id="spectral-live")
+        live_table = gr.Dataframe(headers=["run", *live.LIVE_COLUMNS], label="Live results so far for this run, "
+                                  "k and eps", interactive=False, elem_id="spectral-live")
         live_plot = gr.Plot(label="Live: accuracy and forgetting vs lambda")
         gr.Markdown("**Precomputed** for every run (the rank-64 and full fine-tunes are too big to ship): the full "
-                    "600 test tweets, k = 10, eps = 0.5, lambda in {0, 0.25, 0.5, 0.75, 1}, by "
-                    "scripts/finetune_spectral.py.")
+                    "600 test tweets, k = 10, eps = 0.5, lambda in {0, 0.25, 0.5, 0.75, 1} ({0, 0.5, 1} for the runs "
+                    "evaluated live above), by scripts/finetune_spectral.py.")
         lam = gr.Slider(0, 1, value=0.5, step=0.25, label="Precomputed lambda")
         mit_table = gr.Dataframe(label="Precomputed, at this lambda", interactive=False, elem_id="spectral-mitigation")
         mit_plot = gr.Plot(label="Precomputed: accuracy and forgetting vs lambda")

@@ -75,6 +75,7 @@ def _components(name: str, k: int, eps: float) -> dict[str, tuple[int, torch.Ten
 
 
 _results: dict[tuple[str, float, int, float], dict] = {}
+LIVE_COLUMNS = ("lambda", "intruders", "accuracy", "drift", "topic_1nn", "seconds")
 
 
 def live_mitigation(name: str, lam: float, k: int = DEFAULT_K, eps: float = DEFAULT_EPS,
@@ -104,5 +105,4 @@ def live_mitigation(name: str, lam: float, k: int = DEFAULT_K, eps: float = DEFA
 def live_table(name: str, k: int = DEFAULT_K, eps: float = DEFAULT_EPS) -> pd.DataFrame:
     """Every lambda evaluated so far for (run, k, eps), by lambda."""
     rows = [r for (n, _, kk, e), r in _results.items() if (n, kk, e) == (name, int(k), round(float(eps), 3))]
-    columns = ["lambda", "intruders", "accuracy", "drift", "topic_1nn", "seconds"]
-    return pd.DataFrame(rows, columns=columns).sort_values("lambda").reset_index(drop=True)
+    return pd.DataFrame(rows, columns=list(LIVE_COLUMNS)).sort_values("lambda").reset_index(drop=True)

@@ -14,7 +14,7 @@ from models.common.progress import Progress, report
 from models.spectral.finetune import BUILTIN_RUNS
 
 RUNS_DIR = Path(__file__).resolve().parents[2] / "assets" / "spectral" / "runs"
-SHIPPED_ADAPTERS = ("lora_r1", "lora_r8", "lora_r8_a16")
+SHIPPED_ADAPTERS = ("lora_r1", "lora_r8")
 """Runs whose peft adapter folder and head are shipped (the rank-64 adapters are over the 5 MB file limit)."""
 LABELS = {r.name: r.label for r in BUILTIN_RUNS}
 

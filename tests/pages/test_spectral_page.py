@@ -19,18 +19,19 @@ LABELS = [runs.LABELS[n] for n in runs.available_runs()]
 
 
 def test_all_builtin_runs_are_shipped():
-    assert runs.available_runs() == ["full", "lora_r1", "lora_r8", "lora_r8_a16", "lora_r64", "rslora_r64"]
+    # LoRA r=8 alpha=16 stays a re-runnable recipe but was not re-made with the 240-step recipe (see assets README)
+    assert runs.available_runs() == ["full", "lora_r1", "lora_r8", "lora_r64", "rslora_r64"]
 
 
 def test_builtin_views_show_every_run_and_the_papers_qualitative_result():
     table, curve, bars, heat, _spec = page.builtin_views(LABELS, 10, 0.5, "LoRA r=1", None)
     t = table.set_index("run")
     assert list(t.index) == ["Pre-trained MiniLM", *LABELS]
-    assert t.loc["LoRA r=1", "intruders"] >= 5 and t.loc["Full FT", "intruders"] == 0
-    # at a looser threshold the paper's ordering shows across ranks: r=1 > r=8 > full FT, higher rank fewer
-    loose = page.builtin_views(LABELS, 10, 0.7, "LoRA r=1", None)[0].set_index("run")["intruders"]
-    assert loose["LoRA r=1"] > loose["LoRA r=8"] > loose["Full FT"] == 0
-    assert loose["LoRA r=64"] < loose["LoRA r=8"] and loose["rsLoRA r=64"] < loose["LoRA r=8"]
+    # the paper's result at its defaults (k = 10, eps = 0.5): LoRA r=1 and r=8 have intruders, full FT (nearly)
+    # none, and higher rank has fewer: LoRA r=64 fewer than r=8, rank-stabilised r=64 fewer still
+    n = t["intruders"]
+    assert n["LoRA r=1"] >= 10 and n["LoRA r=8"] >= 10 and n["Full FT"] <= 1
+    assert n["LoRA r=8"] > n["LoRA r=64"] > n["rsLoRA r=64"]
     assert (t.loc[LABELS, "accuracy"] > 0.45).all()  # 3 balanced classes: chance is 0.33
     assert len(curve.data) == len(LABELS) and len(bars.data) == len(LABELS)
     assert heat.data[0].z.shape == (10, 64)
