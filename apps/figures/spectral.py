@@ -85,6 +85,6 @@ def mitigation_plot(table, subtitle: str) -> go.Figure:
                                  legendgroup=run, line=line), 1, 1)
         fig.add_trace(go.Scatter(x=rows["lambda"], y=rows["drift"], name=run, mode="lines+markers",
                                  legendgroup=run, showlegend=False, line=line), 1, 2)
-    fig.update_xaxes(title_text="lambda (intruder singular values x lambda)")
+    fig.update_xaxes(title_text="lambda (intruder singular values x lambda)", range=[-0.05, 1.05])
     fig.update_layout(title=f"Scaling intruders down ({subtitle})", **_LAYOUT)
     return fig
