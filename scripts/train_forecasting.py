@@ -28,8 +28,9 @@ def main(argv: list[str] | None = None) -> None:
     cfg = compare.DEFAULT
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=[m for m in cfg.models if registry.spec(m).trainable])
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (2: what the page uses on 2 cores)")
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     series = load_bundled(cfg.dataset)
     splits = make_splits(series, cfg.L, cfg.H, cfg.W)
     for name in args.models:
