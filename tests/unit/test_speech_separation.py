@@ -64,12 +64,11 @@ def tiger():
 
 
 UNDERTRAINED = pytest.mark.xfail(
-    reason="issue 4 target not met: the shipped TIGER-lite checkpoint had 531 training steps on a "
-           "shared CPU and does not yet separate (validation SI-SDR 0.17 dB, see assets/speech/README.md); "
-           "retrain with scripts/train_separator.py and these must pass", strict=False)
+    reason="issue 4 target not met: the shipped TIGER-lite checkpoint (16 200 steps on a shared CPU) reaches "
+           "SI-SDRi 4.8 dB, not 8 dB, and at that quality a 4 s window can still pick the other speaker order "
+           "(see assets/speech/README.md); retrain with scripts/train_separator.py --resume", strict=False)
 
 
-@UNDERTRAINED
 def test_tiger_improves_a_held_out_mixture(tiger):
     gains = []
     for seed in range(3):
