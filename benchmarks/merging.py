@@ -125,8 +125,8 @@ def bench_family(name: str, repeats: int) -> list[dict]:
         scored = [(evaluate(fam, g, val_ref, "val").normalised, g) for g in grid(method, s, n)]
         best = max(scored, key=lambda x: x[0])[1]
         best_ev = evaluate(fam, best, ref)
-        core, core_cpu = median_seconds(lambda: evaluate(fam, s, ref), repeats)
-        page, _ = median_seconds(lambda: handler(method), max(1, repeats // 2))
+        core, core_cpu = median_seconds(lambda s=s: evaluate(fam, s, ref), repeats)
+        page, _ = median_seconds(lambda method=method: handler(method), max(1, repeats // 2))
         rows.append({"family": name, "method": METHODS[method], "default_knobs": knobs(s), "default_acc": ev.accuracies,
                      "default_norm": ev.normalised, "best_knobs": knobs(best), "best_acc": best_ev.accuracies,
                      "best_norm": best_ev.normalised, "kept": ev.kept, "latency_s": core, "latency_cpu_s": core_cpu, "page_latency_s": page,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import itertools
 import json
 import multiprocessing
 import os
@@ -145,7 +146,7 @@ def swap_check(seconds: float = 60.0) -> dict:
         from models.speech.separate.chunking import best_order
 
         orders.append(best_order(ex["sources"][:, start:start + win], est[:, start:start + win]))
-    swaps = sum(a != b for a, b in zip(orders, orders[1:]))
+    swaps = sum(a != b for a, b in itertools.pairwise(orders))
     return emit({"task": "long_mixture", "seconds": seconds, "windows": len(orders), "speaker_swaps": int(swaps)})
 
 

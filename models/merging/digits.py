@@ -8,6 +8,7 @@ milliseconds and the sliders can re-evaluate on every move.
 from __future__ import annotations
 
 import functools
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -70,7 +71,7 @@ def init_body(seed: int = 0) -> StateDict:
     """PyTorch's default Linear initialisation for the body, for pre-training."""
     torch.manual_seed(seed)
     body = {}
-    for i, (n_in, n_out) in enumerate(zip(SIZES[:-1], SIZES[1:])):
+    for i, (n_in, n_out) in enumerate(itertools.pairwise(SIZES)):
         layer = torch.nn.Linear(n_in, n_out)
         body[f"layers.{i}.weight"], body[f"layers.{i}.bias"] = layer.weight.data, layer.bias.data
     return body

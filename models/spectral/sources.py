@@ -255,10 +255,7 @@ def analyse_checkpoints(base_path: str | Path, tuned_path: str | Path | None = N
     if (tuned_path is None) == (adapter_path is None):
         raise InputError("Give either a tuned checkpoint or a LoRA adapter folder (exactly one of them).")
     base = open_checkpoint(base_path, "base")
-    if tuned_path is not None:
-        tuned = open_checkpoint(tuned_path, "tuned")
-    else:
-        tuned = LoraMergedSource(base, Path(adapter_path))
+    tuned = open_checkpoint(tuned_path, "tuned") if tuned_path is not None else LoraMergedSource(base, Path(adapter_path))
     if adapter_path is not None and pattern == DEFAULT_PATTERN:
         pattern = "^(" + "|".join(re.escape(k) for k in tuned.adapted()) + ")$"
     return analyse_sources(base, tuned, pattern, k_max, randomized, progress)

@@ -153,7 +153,7 @@ def log_spectrogram(audio: np.ndarray, sr: int, n_fft: int = 512, floor_db: floa
     Full-scale reference (not per-signal max) so several spectrograms share one colour scale;
     long signals use a larger hop so a plot never has more than ``max_frames`` columns.
     """
-    hop = max(n_fft // 4, int(math.ceil(audio.size / max_frames)))
+    hop = max(n_fft // 4, math.ceil(audio.size / max_frames))
     window = np.hanning(n_fft).astype(np.float32)
     x = np.pad(audio.astype(np.float32), (n_fft // 2, n_fft // 2))
     frames = np.lib.stride_tricks.sliding_window_view(x, n_fft)[::hop] * window
