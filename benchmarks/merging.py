@@ -129,7 +129,8 @@ def bench_family(name: str, repeats: int) -> list[dict]:
         page, _ = median_seconds(lambda method=method: handler(method), max(1, repeats // 2))
         rows.append({"family": name, "method": METHODS[method], "default_knobs": knobs(s), "default_acc": ev.accuracies,
                      "default_norm": ev.normalised, "best_knobs": knobs(best), "best_acc": best_ev.accuracies,
-                     "best_norm": best_ev.normalised, "kept": ev.kept, "latency_s": core, "latency_cpu_s": core_cpu, "page_latency_s": page,
+                     "best_norm": best_ev.normalised, "kept": ev.kept,
+                     "latency_s": core, "latency_cpu_s": core_cpu, "page_latency_s": page,
                      "grid_size": len(scored), "load_avg": load_average()})
         print(json.dumps({**rows[-1], "tasks": tasks}), flush=True)
     t_ada = time.perf_counter()

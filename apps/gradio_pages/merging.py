@@ -91,8 +91,8 @@ def live(family_title: str, method: str, l1: float, l2: float, l3: float, scale:
          request: gr.Request, progress=gr.Progress()):
     """Merge with the current knobs and evaluate every task: what the page shows after each change."""
     name = family_key(family_title)
-    fam, s = family_settings(family_title, method, l1, l2, l3, scale, density, drop_rate, rescale, sign_election, t, pair, alpha, beta,
-                             progress=gradio_progress(progress))
+    fam, s = family_settings(family_title, method, l1, l2, l3, scale, density, drop_rate, rescale, sign_election,
+                             t, pair, alpha, beta, progress=gradio_progress(progress))
     ref = family_reference(name)
     if s.method == "fisher":
         fam.ensure_fishers(gradio_progress(progress))  # MiniLM estimates them on first use
@@ -117,8 +117,8 @@ def sweep(family_title: str, method: str, l1: float, l2: float, l3: float, scale
     """Accuracy-vs-lambda curve for the current method and the lambda_a x lambda_b heatmap."""
     name = family_key(family_title)
     report = gradio_progress(progress)
-    fam, s = family_settings(family_title, method, l1, l2, l3, scale, density, drop_rate, rescale, sign_election, t, pair, alpha, beta,
-                             progress=report)
+    fam, s = family_settings(family_title, method, l1, l2, l3, scale, density, drop_rate, rescale, sign_election,
+                             t, pair, alpha, beta, progress=report)
     ref = family_reference(name)
     knob = curve_knob(s.method)
     xs = np.linspace(0.0, 1.0 if knob == "t" else 1.5, CURVE_POINTS[name])
@@ -142,12 +142,13 @@ def auto_lambdas(family_title: str, progress=gr.Progress()):
 
 
 @gradio_handler
-def export_weights(family_title: str, method: str, l1: float, l2: float, l3: float, scale: float, density: float, drop_rate: float,
-         rescale: bool, sign_election: bool, t: float, pair: str, alpha: float, beta: float,
+def export_weights(family_title: str, method: str, l1: float, l2: float, l3: float, scale: float, density: float,
+                   drop_rate: float, rescale: bool, sign_election: bool, t: float, pair: str, alpha: float, beta: float,
                    request: gr.Request) -> str:
     """The merged tensors as safetensors (for MiniLM: the fine-tuned blocks only)."""
     name = family_key(family_title)
-    fam, s = family_settings(family_title, method, l1, l2, l3, scale, density, drop_rate, rescale, sign_election, t, pair, alpha, beta)
+    fam, s = family_settings(family_title, method, l1, l2, l3, scale, density, drop_rate, rescale, sign_election,
+                             t, pair, alpha, beta)
     path = gradio_session_dir(request) / f"merged_{name}_{s.method}.safetensors"
     return str(save_checkpoint(path, fam.merge(s), {"family": name, "settings": s.__dict__}))
 

@@ -29,7 +29,8 @@ def _upload_signal(key: str) -> pipeline.Signal | None:
     use_upload = st.radio("Input", ["Built-in example", "Upload a file"], horizontal=True, key=f"{key}_src") != "Built-in example"
     if not use_upload:
         return None
-    up = st.file_uploader(f"Audio file (wav, flac, ogg, mp3; max {UPLOAD_LIMIT_MB} MB, {pipeline.MAX_SECONDS:.0f} s)", key=f"{key}_up")
+    up = st.file_uploader(f"Audio file (wav, flac, ogg, mp3; max {UPLOAD_LIMIT_MB} MB, {pipeline.MAX_SECONDS:.0f} s)",
+                          key=f"{key}_up")
     if up is None:
         raise InputError("Upload an audio file first, or switch to the built-in example.")
     path = streamlit_session_dir() / f"{key}_{up.name}"

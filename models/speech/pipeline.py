@@ -48,7 +48,8 @@ def load_upload(path: str, max_seconds: float = MAX_SECONDS) -> Signal:
     if np.mean(np.abs(audio) >= 0.999) > CLIP_FRACTION:
         notes.append("The input is clipped (more than 1 % of samples at full scale); results will keep the distortion.")
     if sr < METRIC_SR:
-        notes.append(f"The input is {sr} Hz narrow-band audio; engines upsample it, so nothing above {sr // 2} Hz can be restored.")
+        notes.append(f"The input is {sr} Hz narrow-band audio; engines upsample it, "
+                     f"so nothing above {sr // 2} Hz can be restored.")
     return Signal(audio, sr, notes=notes)
 
 
