@@ -6,8 +6,11 @@ shared with two training jobs).
 
 - Vocoders: copy synthesis of test-split sentences (never trained on) spoken by four voices,
   and of the real recordings in the gradio wheel (speakers never trained on).
-- Conversion: espeak-ng en-us test sentences converted toward each built-in target, matching in
-  the trained content-encoder space and in the cepstral baseline space. Speaker similarity is
+- Conversion: flite rms test sentences converted toward each other built-in target, matching in
+  the trained content-encoder space and in the cepstral baseline space. The source is flite rms
+  (a voice built from recordings) rather than the page's default espeak voice because the offline
+  recogniser that measures intelligibility (WER, ``models.speech.asr``) understands it (11% WER
+  unconverted) and not espeak (about 90%). Speaker similarity is
   measured against a *different* utterance of the target (another test sentence, or
   cate_blanch_2 for the cate_blanch reference), so copying the reference itself scores nothing;
   MCD-DTW against the target voice reading the *same* sentence scores voice and words together.
@@ -29,6 +32,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from models.speech.asr import transcribe, word_error_rate  # noqa: E402
 from models.speech.synth import synthesize  # noqa: E402
 from models.speech.voice import content, knn_vc, lab, metrics, tts, voices  # noqa: E402
 from models.speech.voice.corpus import EVAL_VOICES, sentences  # noqa: E402
@@ -38,9 +42,11 @@ from models.speech.voice.vocoders import DEFAULT_VOCODER, VOCODERS, resynthesise
 
 RESULTS = ROOT / "benchmarks" / "results"
 BLENDS = (0.0, 0.25, 0.5, 0.75, 1.0)
-VC_SOURCE_VOICE = "espeak:en-us"
+VC_SOURCE_VOICE = "flite:rms"
+SOURCE_ITSELF = "(source) flite rms itself, unconverted"
 TARGET_ITSELF = "(reference) the target voice reading the sentence, vocoded"
-CONV_COLUMNS = ("speaker similarity to target", "speaker similarity to source", "STOI vs source", "MCD-DTW", "DNSMOS")
+CONV_COLUMNS = ("speaker similarity to target", "speaker similarity to source", "STOI vs source", "MCD-DTW", "WER",
+                "DNSMOS")
 
 
 def emit(record: dict) -> None:
@@ -84,7 +90,7 @@ def conversion_targets() -> dict[str, np.ndarray]:
 
     held_text = " ".join(sentences("test")[-2:])
     out = {name: peak_normalise(synthesize(held_text, voice, sr=MEL.sr))
-           for name, voice in voices.SYNTHETIC_TARGETS.items()}
+           for name, voice in voices.SYNTHETIC_TARGETS.items() if voice != VC_SOURCE_VOICE}
     real = real_speech_clips(MEL.sr)
     if "cate_blanch_2" in real:
         out["Recorded: cate_blanch (real speech, 8 s)"] = peak_normalise(real["cate_blanch_2"])
@@ -105,7 +111,10 @@ def bench_conversion(n_sentences: int) -> list[dict]:
     conversion could do, and the vocoder's own DNSMOS on that voice)."""
     texts = sentences("test")[:n_sentences]
     sources = [peak_normalise(synthesize(t, VC_SOURCE_VOICE, sr=MEL.sr)) for t in texts]
-    rows = []
+    rows = [{"part": "conversion", "target": SOURCE_ITSELF, "space": SOURCE_ITSELF, "blend": float("nan"),
+             "utterances": len(texts), "WER": float(np.mean([word_error_rate(t, transcribe(a, MEL.sr))
+                                                            for t, a in zip(texts, sources)]))}]
+    emit(rows[0])
     for target, held_out in conversion_targets().items():
         voice = voices.SYNTHETIC_TARGETS.get(target)
         parallel = [peak_normalise(synthesize(t, voice, sr=MEL.sr)) for t in texts] if voice else None
@@ -117,15 +126,18 @@ def bench_conversion(n_sentences: int) -> list[dict]:
                     out = peak_normalise(knn_vc.convert(src, bank, blend=blend).audio)
                     mcd = metrics.mcd_dtw(parallel[i], out) if parallel else float("nan")
                     scores.append({**metrics.conversion_scores(src, out, held_out), "MCD-DTW": mcd,
+                                   "WER": word_error_rate(texts[i], transcribe(out, MEL.sr)),
                                    "DNSMOS": metrics.dnsmos_overall(out)})
                 rows.append(_mean_row(target, space, blend, scores))
         if parallel:
             scores = []
-            for src, said in zip(sources, parallel):
+            for text, src, said in zip(texts, sources, parallel):
                 out = peak_normalise(resynthesise(said, DEFAULT_VOCODER).audio)
                 scores.append({**metrics.conversion_scores(src, out, held_out, aligned=False),
                                "STOI vs source": float("nan"),  # not time-aligned with the source
-                               "MCD-DTW": metrics.mcd_dtw(said, out), "DNSMOS": metrics.dnsmos_overall(out)})
+                               "MCD-DTW": metrics.mcd_dtw(said, out),
+                               "WER": word_error_rate(text, transcribe(out, MEL.sr)),
+                               "DNSMOS": metrics.dnsmos_overall(out)})
             rows.append(_mean_row(target, TARGET_ITSELF, float("nan"), scores))
     return rows
 
@@ -182,31 +194,38 @@ def markdown(voc: list[dict], conv: list[dict], tts_rows: list[dict], threads: i
              "| clips | vocoder | mel distance | PESQ | STOI | DNSMOS | RTF |", "|---|---|---|---|---|---|---|"]
     lines += [f"| {r['set']} ({r['clips']}) | {r['vocoder']} | {r['mel distance']:.3f} | {r['PESQ']:.2f} | "
               f"{r['STOI']:.3f} | {r['DNSMOS']:.2f} | {r['RTF']:.4f} |" for r in voc]
-    lines += ["", f"**kNN voice conversion** (source: espeak-ng en-us reading {conv[0]['utterances']} test sentences; "
-              f"vocoder: {DEFAULT_VOCODER}; references: the Rainbow Passage in each synthetic voice, or a real "
-              "recording; the content encoder was trained on other sentences spoken by the four flite voices, "
-              "espeak en-us and five other espeak voices, and never heard espeak en-gb f4 or the recordings). "
-              "Columns: *matching* = the space in "
-              "which source frames find their k=4 nearest reference frames (then a 3-frame moving average); "
+    source_row, conv = conv[0], conv[1:]
+    smoothing = (f"then a {knn_vc.SMOOTHING_FRAMES}-frame moving average" if knn_vc.SMOOTHING_FRAMES > 1
+                 else "no smoothing")
+    lines += ["", f"**kNN voice conversion** (source: flite rms reading {conv[0]['utterances']} test sentences, "
+              f"recogniser WER {source_row['WER']:.3f} unconverted; vocoder: {DEFAULT_VOCODER}; references: the "
+              f"Rainbow Passage plus {voices.REFERENCE_TRAIN_SENTENCES} training sentences in each synthetic voice "
+              f"(at most {knn_vc.MAX_REFERENCE_SECONDS:.0f} s), or a real recording; the content encoder was trained "
+              "on other sentences spoken by the four flite voices, espeak en-us and five other espeak voices, and "
+              "never heard espeak en-gb f4 or the recordings). Columns: *matching* = the space in which source "
+              f"frames find their k={knn_vc.DEFAULT_K} nearest reference frames ({smoothing}); "
               "*sim. target / sim. source* = speaker-similarity proxy, cosine of cepstral "
               "mean/std statistics against a *different* utterance of the target, or against the source "
-              "(higher = closer); *STOI vs source* = intelligibility kept relative to the source (0-1; it also "
+              "(higher = closer); *STOI vs source* = kept relative to the source (0-1; it also "
               "penalises the voice change itself); *MCD-DTW* = mel-cepstral distortion in dB after DTW "
               "against the *target voice saying the same sentence* (lower = closer in voice and words; "
               "cepstra c1-c19 of our 80-band log-mel, so not comparable with papers' SPTK values; "
-              "recorded targets have no parallel sentence); *DNSMOS* = no-reference overall quality 1-5.", "",
-              "Mean over the five synthetic targets:", "",
-              "| matching | blend | sim. target | sim. source | STOI vs source | MCD-DTW (dB) | DNSMOS |",
-              "|---|---|---|---|---|---|---|"]
+              "recorded targets have no parallel sentence); *WER* = word error rate of the offline recogniser "
+              "(PocketSphinx) against the sentence's text, the intelligibility measure (lower is better; "
+              "it is also thrown by unnatural voices, see the target-itself rows); "
+              "*DNSMOS* = no-reference overall quality 1-5.", "",
+              f"Mean over the {len(voices.SYNTHETIC_TARGETS) - 1} synthetic targets:", "",
+              "| matching | blend | sim. target | sim. source | STOI vs source | MCD-DTW (dB) | WER | DNSMOS |",
+              "|---|---|---|---|---|---|---|---|"]
     lines += [f"| {r['space']} | {_cell(r['blend'], 2)} | {r['speaker similarity to target']:.3f} | "
               f"{r['speaker similarity to source']:.3f} | {_cell(r['STOI vs source'], 3)} | {r['MCD-DTW']:.2f} | "
-              f"{r['DNSMOS']:.2f} |" for r in conversion_summary(conv)]
+              f"{r['WER']:.3f} | {r['DNSMOS']:.2f} |" for r in conversion_summary(conv)]
     lines += ["", "Per target:", "",
-              "| target | matching | blend | sim. target | sim. source | STOI vs source | MCD-DTW (dB) | DNSMOS |",
-              "|---|---|---|---|---|---|---|---|"]
+              "| target | matching | blend | sim. target | sim. source | STOI vs source | MCD-DTW (dB) | WER | DNSMOS |",
+              "|---|---|---|---|---|---|---|---|---|"]
     lines += [f"| {r['target']} | {r['space']} | {_cell(r['blend'], 2)} | {r['speaker similarity to target']:.3f} | "
               f"{r['speaker similarity to source']:.3f} | {_cell(r['STOI vs source'], 3)} | "
-              f"{_cell(r['MCD-DTW'], 2)} | {r['DNSMOS']:.2f} |" for r in conv]
+              f"{_cell(r['MCD-DTW'], 2)} | {r['WER']:.3f} | {r['DNSMOS']:.2f} |" for r in conv]
     lines += ["", f"**Text to speech** (20-word sentence, whole waveform, {threads} torch threads on a 2-core CPU "
               "shared with other jobs; target < 1 s)", "",
               "| pipeline | words | audio (s) | median time (s) | worst (s) |", "|---|---|---|---|---|"]
@@ -218,7 +237,7 @@ def markdown(voc: list[dict], conv: list[dict], tts_rows: list[dict], threads: i
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sentences", type=int, default=5, help="test sentences per voice")
+    parser.add_argument("--sentences", type=int, default=8, help="test sentences per voice")
     parser.add_argument("--runs", type=int, default=5, help="timed TTS runs")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads (1: on a shared 2-core CPU, 2 threads stall each other)")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gradio as gr
+import pandas as pd
 
 from apps.catalogue import demo, papers_markdown
 from apps.common import gradio_handler, gradio_progress, gradio_session_dir, write_download
@@ -9,6 +10,7 @@ from apps.figures import voice as plots
 from models.common.audio import save_wav
 from models.common.errors import InputError
 from models.common.progress import report
+from models.speech.asr import intelligibility_table
 from models.speech.voice import knn_vc, lab, metrics, tts, voices
 from models.speech.voice.features import MEL, peak_normalise
 from models.speech.voice.vocoders import DEFAULT_VOCODER, VOCODERS
@@ -24,9 +26,10 @@ def _timings_markdown(timings: dict[str, float], seconds: float) -> str:
 
 @gradio_handler
 def speak(text: str, voice: str, rate: float, pitch: float, target: str, reference: str | None,
-          space: str, blend: float, vocoder: str, request: gr.Request,
+          space: str, blend: float, vocoder: str, check_words: bool, request: gr.Request,
           progress=gr.Progress()):
-    """Text -> engine speech -> (optionally) kNN conversion toward the target voice."""
+    """Text -> engine speech -> (optionally) kNN conversion toward the target voice, and
+    (optionally) what an offline recogniser hears in each clip."""
     out_dir = gradio_session_dir(request)
     cb = gradio_progress(progress)
     report(cb, 0.1, "Preparing the target voice")
@@ -42,7 +45,13 @@ def speak(text: str, voice: str, rate: float, pitch: float, target: str, referen
     fig = plots.spectrograms(clips)
     info = _timings_markdown(speech.timings, len(speech.engine) / MEL.sr)
     files = [str(p) for p in (wav_plain, wav_conv) if p is not None]
-    return str(wav_plain), (str(wav_conv) if wav_conv else None), speech.phonemes, fig, info, files
+    heard = None
+    if check_words:
+        report(cb, 0.8, "Listening with the offline recogniser")
+        heard = pd.DataFrame(intelligibility_table(text, clips, MEL.sr))
+        files.append(str(write_download(out_dir, "tts_recognised.csv", heard)))
+    return (str(wav_plain), (str(wav_conv) if wav_conv else None), speech.phonemes, fig, info, files,
+            gr.update(value=heard, visible=heard is not None))
 
 
 @gradio_handler
@@ -119,6 +128,10 @@ def build(page: gr.Blocks) -> None:
                 target, reference, space = _target_picker()
                 blend = gr.Slider(0, 1, 1.0, step=0.05, label="Blend: 0 = engine voice, 1 = target voice")
                 vocoder = gr.Dropdown(vocoder_names, value=DEFAULT_VOCODER, label="Vocoder for the converted speech")
+                check_words = gr.Checkbox(False, label="Check the words with an offline speech recogniser",
+                                          info="PocketSphinx transcribes each clip; WER against your text "
+                                               "(about 1 s more; it struggles with espeak's robotic voices "
+                                               "even unconverted, so compare clips, not voices)")
         speak_btn = gr.Button("Speak", variant="primary")
         with gr.Row():
             plain_out = gr.Audio(label="Engine voice", type="filepath", interactive=False,
@@ -128,9 +141,11 @@ def build(page: gr.Blocks) -> None:
         info = gr.Markdown()
         ipa = gr.Textbox(label="Phonemes (espeak-ng IPA)", interactive=False)
         tts_plot = gr.Plot(label="Log-mel spectrograms")
-        tts_files = gr.File(label="Downloads (WAV)", file_count="multiple", interactive=False)
-        speak_btn.click(speak, [text, voice, rate, pitch, target, reference, space, blend, vocoder],
-                        [plain_out, conv_out, ipa, tts_plot, info, tts_files])
+        heard = gr.Dataframe(label="What the recogniser heard", interactive=False, visible=False,
+                             elem_id="voice-tts-heard")
+        tts_files = gr.File(label="Downloads (WAV, CSV)", file_count="multiple", interactive=False)
+        speak_btn.click(speak, [text, voice, rate, pitch, target, reference, space, blend, vocoder, check_words],
+                        [plain_out, conv_out, ipa, tts_plot, info, tts_files, heard])
 
     with gr.Tab("Voice conversion"):
         with gr.Row():

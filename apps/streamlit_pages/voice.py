@@ -9,6 +9,7 @@ from apps.catalogue import demo, papers_markdown
 from apps.common import streamlit_errors, streamlit_progress, streamlit_session_dir, write_download
 from apps.figures import voice as plots
 from models.common.audio import save_wav
+from models.speech.asr import intelligibility_table
 from models.speech.voice import knn_vc, lab, metrics, tts, voices
 from models.speech.voice.features import MEL, peak_normalise
 from models.speech.voice.vocoders import DEFAULT_VOCODER, VOCODERS
@@ -55,6 +56,8 @@ def _tts_tab() -> None:
         target, reference, space = _target_picker("tts")
         blend = st.slider("Blend: 0 = engine voice, 1 = target voice", 0.0, 1.0, 1.0, 0.05)
         vocoder = st.selectbox("Vocoder", list(VOCODERS), index=list(VOCODERS).index(DEFAULT_VOCODER))
+        check_words = st.checkbox("Check the words with an offline speech recogniser",
+                                  help="PocketSphinx transcribes each clip; WER against your text")
     if st.button("Speak", type="primary"):
         bank = voices.target_bank(target, reference, space)
         speech = tts.speak(text, voice, rate=rate, pitch=pitch, target=bank, blend=blend, vocoder=vocoder)
@@ -66,6 +69,8 @@ def _tts_tab() -> None:
         st.text_input("Phonemes (espeak-ng IPA)", speech.phonemes, disabled=True)
         st.caption(", ".join(f"{k} {v * 1000:.0f} ms" for k, v in speech.timings.items()))
         st.plotly_chart(plots.spectrograms(clips))
+        if check_words:
+            st.dataframe(intelligibility_table(text, clips, MEL.sr))
 
 
 def _conversion_tab() -> None:

@@ -18,21 +18,32 @@ from tests.pages.conftest import no_progress
 
 
 def test_speak_returns_both_voices_phonemes_plot_and_downloads(request_a):
-    plain, converted, ipa, fig, info, files = page.speak(
+    plain, converted, ipa, fig, info, files, heard = page.speak(
         tts.DEFAULT_TEXT, "espeak en-us (US male)", 175, 50, voices.DEFAULT_TARGET, None, knn_vc.DEFAULT_SPACE, 0.8,
-        "iSTFTNet (trained here)", request_a, no_progress)
+        "iSTFTNet (trained here)", False, request_a, no_progress)
     for path in (plain, converted):
         audio, sr = sf.read(path)
         assert sr == 16000 and len(audio) > sr and "session-a" in path
     assert "ˈ" in ipa and "s of audio" in info
-    assert len(fig.data) == 2 and len(files) == 2
+    assert len(fig.data) == 2 and len(files) == 2 and heard["visible"] is False
 
 
 def test_speak_without_target_gives_only_the_engine_voice(request_a):
-    plain, converted, *_ , files = page.speak("Hello there.", "flite slt (US female)", 175, 50,
+    plain, converted, *_, files, _heard = page.speak("Hello there.", "flite slt (US female)", 175, 50,
                                               voices.NO_CONVERSION, None, knn_vc.DEFAULT_SPACE, 1.0, "Griffin-Lim",
-                                              request_a, no_progress)
+                                              False, request_a, no_progress)
     assert Path(plain).is_file() and converted is None and files == [plain]
+
+
+def test_speak_can_check_the_words_with_the_offline_recogniser(request_a):
+    text = "The quick brown fox jumps over the lazy dog."
+    plain, converted, *_, files, heard = page.speak(text, "flite rms (US male)", 175, 50, voices.DEFAULT_TARGET,
+                                                    None, knn_vc.DEFAULT_SPACE, 0.5, "iSTFTNet (trained here)",
+                                                    True, request_a, no_progress)
+    table = heard["value"]
+    assert heard["visible"] and list(table["clip"]) == ["engine voice", "converted (blend 0.50)"]
+    assert table["WER"].iloc[0] <= 0.3  # flite's recorded voice is recognised well unconverted
+    assert all(0 <= w <= 2 for w in table["WER"]) and any(f.endswith("tts_recognised.csv") for f in files)
 
 
 @pytest.mark.parametrize(("text", "message"),
@@ -41,7 +52,7 @@ def test_speak_without_target_gives_only_the_engine_voice(request_a):
 def test_speak_bad_text_shows_a_message_not_a_traceback(request_a, text, message):
     with pytest.raises(gr.Error, match=message):
         page.speak(text, "espeak en-us (US male)", 175, 50, voices.NO_CONVERSION, None, knn_vc.DEFAULT_SPACE, 1.0,
-                   "Griffin-Lim", request_a, no_progress)
+                   "Griffin-Lim", False, request_a, no_progress)
 
 
 def test_bad_reference_uploads_are_explained(request_a, tmp_path):
@@ -49,15 +60,15 @@ def test_bad_reference_uploads_are_explained(request_a, tmp_path):
     sf.write(short, 0.3 * np.sin(np.arange(8000) / 5.0), 16000)
     with pytest.raises(gr.Error, match="at least 2 s"):
         page.speak("Hello.", "espeak en-us (US male)", 175, 50, voices.UPLOADED, str(short), knn_vc.DEFAULT_SPACE, 1.0,
-                   "Griffin-Lim", request_a, no_progress)
+                   "Griffin-Lim", False, request_a, no_progress)
     silent = tmp_path / "silent.wav"
     sf.write(silent, np.zeros(16000 * 4), 16000)
     with pytest.raises(gr.Error, match="silent"):
         page.speak("Hello.", "espeak en-us (US male)", 175, 50, voices.UPLOADED, str(silent), knn_vc.DEFAULT_SPACE, 1.0,
-                   "Griffin-Lim", request_a, no_progress)
+                   "Griffin-Lim", False, request_a, no_progress)
     with pytest.raises(gr.Error, match="Upload or record"):
         page.speak("Hello.", "espeak en-us (US male)", 175, 50, voices.UPLOADED, None, knn_vc.DEFAULT_SPACE, 1.0,
-                   "Griffin-Lim", request_a, no_progress)
+                   "Griffin-Lim", False, request_a, no_progress)
 
 
 def test_convert_clip_scores_the_conversion(request_a):

@@ -78,3 +78,14 @@ def test_reverb_keeps_length_and_smears_energy():
     x[100] = 1.0
     y = data.reverberate(x, 0.4, seed=0)
     assert y.shape == x.shape and np.sum(np.abs(y[2000:]) > 1e-4) > 1000
+
+
+def test_every_real_clip_is_speech():
+    """The wheel's clips serve as real speech in benchmarks and examples: each must hold words
+    (recording1.wav, a sustained tone, once slipped in and skewed every real-speech figure)."""
+    from models.speech.asr import transcribe
+
+    clips = data.real_speech_clips(16000)
+    assert len(clips) == len(data.GRADIO_SPEECH)
+    for name, audio in clips.items():
+        assert len(transcribe(audio, 16000).split()) >= 4, name

@@ -24,7 +24,7 @@ from models.speech.voice.features import MEL, log_mel, speech_frames
 from models.speech.voice.vocoders import DEFAULT_VOCODER, Vocoded, vocode
 
 MIN_REFERENCE_SECONDS = 2.0
-MAX_REFERENCE_SECONDS = 60.0
+MAX_REFERENCE_SECONDS = 180.0  # kNN-VC keeps improving with minutes of reference
 DEFAULT_K = 4
 SMOOTHING_FRAMES = 3
 DEFAULT_SPACE = "content encoder (trained here)"
@@ -74,7 +74,7 @@ def reference_bank(audio: np.ndarray, name: str = "The reference clip", space: s
     seconds = len(audio) / MEL.sr
     if seconds < MIN_REFERENCE_SECONDS:
         raise InputError(f"{name} is {seconds:.1f} s long; voice conversion needs at least "
-                         f"{MIN_REFERENCE_SECONDS:.0f} s of the target voice (5-30 s works best).")
+                         f"{MIN_REFERENCE_SECONDS:.0f} s of the target voice (the more the better, up to 3 min).")
     if seconds > MAX_REFERENCE_SECONDS:
         raise InputError(f"{name} is {seconds:.0f} s long; use at most {MAX_REFERENCE_SECONDS:.0f} s "
                          "of the target voice.")

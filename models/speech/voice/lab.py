@@ -21,7 +21,7 @@ EXAMPLES = {
     "Held-out sentence, flite awb (Scottish male)": ("flite:awb", 1),
     "Held-out sentence, espeak en-us": ("espeak:en-us", 2),
     "Recorded: cate_blanch (real speech)": ("recorded", "cate_blanch"),
-    "Recorded: recording1 (real speech)": ("recorded", "recording1"),
+    "Recorded: heath_ledger (real speech)": ("recorded", "heath_ledger"),
 }
 
 
