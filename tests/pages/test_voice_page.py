@@ -37,9 +37,8 @@ def test_speak_without_target_gives_only_the_engine_voice(request_a):
 
 def test_speak_can_check_the_words_with_the_offline_recogniser(request_a):
     text = "The quick brown fox jumps over the lazy dog."
-    *_, files, heard = page.speak(text, "flite rms (US male)", 175, 50, voices.DEFAULT_TARGET,
-                          None, knn_vc.DEFAULT_SPACE, 0.5, "iSTFTNet (trained here)",
-                          True, request_a, no_progress)
+    *_, files, heard = page.speak(text, "flite rms (US male)", 175, 50, voices.DEFAULT_TARGET, None,
+                                  knn_vc.DEFAULT_SPACE, 0.5, "iSTFTNet (trained here)", True, request_a, no_progress)
     table = heard["value"]
     assert heard["visible"] and list(table["clip"]) == ["engine voice", "converted (blend 0.50)"]
     assert table["WER"].iloc[0] <= 0.3  # flite's recorded voice is recognised well unconverted
