@@ -121,3 +121,13 @@ def test_streamlit_page_speaks():
     at.button[0].click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.text_input[0].value  # the phonemes
+
+
+def test_streamlit_page_checks_the_words():
+    at = AppTest.from_function(render_voice, default_timeout=180)
+    at.run()
+    at.checkbox[0].check()
+    at.button[0].click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    table = at.dataframe[0].value
+    assert list(table["clip"]) == ["engine voice", "converted (blend 1.00)"] and table["WER"].between(0, 2).all()
