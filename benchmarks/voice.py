@@ -6,8 +6,9 @@ shared with two training jobs).
 
 - Vocoders: copy synthesis of test-split sentences (never trained on) spoken by four voices,
   and of the real recordings in the gradio wheel (speakers never trained on).
-- Conversion: flite rms test sentences converted toward each other built-in target, matching in
-  the trained content-encoder space and in the cepstral baseline space. The source is flite rms
+- Conversion: flite rms test sentences converted toward each other built-in target by kNN matching in
+  the trained content-encoder space and in the cepstral baseline space, and by the flow-matching
+  generator. The source is flite rms
   (a voice built from recordings) rather than the page's default espeak voice because the offline
   recogniser that measures intelligibility (WER, ``models.speech.asr``) understands it (11% WER
   unconverted) and not espeak (about 90%). Speaker similarity is
@@ -34,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from models.speech.asr import transcribe, word_error_rate  # noqa: E402
 from models.speech.synth import synthesize  # noqa: E402
-from models.speech.voice import content, knn_vc, lab, metrics, tts, voices  # noqa: E402
+from models.speech.voice import content, flow_vc, knn_vc, lab, metrics, tts, voices  # noqa: E402
 from models.speech.voice.corpus import EVAL_VOICES, sentences  # noqa: E402
 from models.speech.voice.features import MEL, peak_normalise  # noqa: E402
 from models.speech.voice.istftnet import CHECKPOINT  # noqa: E402
@@ -105,7 +106,7 @@ def _mean_row(target: str, space: str, blend: float, scores: list[dict]) -> dict
 
 
 def bench_conversion(n_sentences: int) -> list[dict]:
-    """Every target x matching space x blend, averaged over the test sentences. MCD-DTW needs
+    """Every target x converter x blend, averaged over the test sentences. MCD-DTW needs
     the target voice saying the same sentence, so only synthetic targets have it; for them a
     reference row scores that parallel sentence itself through the same vocoder (the best a
     conversion could do, and the vocoder's own DNSMOS on that voice)."""
@@ -118,9 +119,13 @@ def bench_conversion(n_sentences: int) -> list[dict]:
     for target, held_out in conversion_targets().items():
         voice = voices.SYNTHETIC_TARGETS.get(target)
         parallel = [peak_normalise(synthesize(t, voice, sr=MEL.sr)) for t in texts] if voice else None
+        unconverted = None  # blend 0 is the vocoded source whatever the converter: scored once
         for space in knn_vc.MATCHING_SPACES:
             bank = voices.target_bank(target, space=space)
             for blend in BLENDS:
+                if blend == 0 and unconverted is not None:
+                    rows.append(_mean_row(target, space, blend, unconverted))
+                    continue
                 scores = []
                 for i, src in enumerate(sources):
                     out = peak_normalise(knn_vc.convert(src, bank, blend=blend).audio)
@@ -128,6 +133,7 @@ def bench_conversion(n_sentences: int) -> list[dict]:
                     scores.append({**metrics.conversion_scores(src, out, held_out), "MCD-DTW": mcd,
                                    "WER": word_error_rate(texts[i], transcribe(out, MEL.sr)),
                                    "DNSMOS": metrics.dnsmos_overall(out)})
+                unconverted = scores if blend == 0 else unconverted
                 rows.append(_mean_row(target, space, blend, scores))
         if parallel:
             scores = []
@@ -179,9 +185,11 @@ def checkpoint_records() -> dict[str, dict]:
     """The training record stored in each shipped checkpoint, for the results footer."""
     from models.common.checkpoint import load_checkpoint
 
-    keys = ("steps", "val_mel_l1", "val_retrieval", "val_retrieval_cepstra", "train_cpu_minutes", "train_hours_audio")
+    keys = ("steps", "val_mel_l1", "val_retrieval", "val_retrieval_cepstra", "val_loss", "train_cpu_minutes",
+            "train_hours_audio")
     records = {}
-    for name, path in (("Vocoder", CHECKPOINT), ("Content encoder", content.CHECKPOINT)):
+    for name, path in (("Vocoder", CHECKPOINT), ("Content encoder", content.CHECKPOINT),
+                       ("Flow converter", flow_vc.CHECKPOINT)):
         config = load_checkpoint(path)[1]
         records[name] = {k: config[k] for k in keys if k in config}
     return records
@@ -202,8 +210,10 @@ def markdown(voc: list[dict], conv: list[dict], tts_rows: list[dict], threads: i
               f"Rainbow Passage plus {voices.REFERENCE_TRAIN_SENTENCES} training sentences in each synthetic voice "
               f"(at most {knn_vc.MAX_REFERENCE_SECONDS:.0f} s), or a real recording; the content encoder was trained "
               "on other sentences spoken by the four flite voices, espeak en-us and five other espeak voices, and "
-              "never heard espeak en-gb f4 or the recordings). Columns: *matching* = the space in which source "
-              f"frames find their k={knn_vc.DEFAULT_K} nearest reference frames ({smoothing}); "
+              "never heard espeak en-gb f4 or the recordings). Columns: *converter* = the space in which source "
+              f"frames find their k={knn_vc.DEFAULT_K} nearest reference frames ({smoothing}), or the flow-matching "
+              "generator (trained on the same ten voices' parallel speech, prompted by the reference's mel "
+              f"statistics, {flow_vc.SAMPLING_STEPS} Euler steps); "
               "*sim. target / sim. source* = speaker-similarity proxy, cosine of cepstral "
               "mean/std statistics against a *different* utterance of the target, or against the source "
               "(higher = closer); *STOI vs source* = kept relative to the source (0-1; it also "
@@ -215,13 +225,13 @@ def markdown(voc: list[dict], conv: list[dict], tts_rows: list[dict], threads: i
               "it is also thrown by unnatural voices, see the target-itself rows); "
               "*DNSMOS* = no-reference overall quality 1-5.", "",
               f"Mean over the {len(voices.SYNTHETIC_TARGETS) - 1} synthetic targets:", "",
-              "| matching | blend | sim. target | sim. source | STOI vs source | MCD-DTW (dB) | WER | DNSMOS |",
+              "| converter | blend | sim. target | sim. source | STOI vs source | MCD-DTW (dB) | WER | DNSMOS |",
               "|---|---|---|---|---|---|---|---|"]
     lines += [f"| {r['space']} | {_cell(r['blend'], 2)} | {r['speaker similarity to target']:.3f} | "
               f"{r['speaker similarity to source']:.3f} | {_cell(r['STOI vs source'], 3)} | {r['MCD-DTW']:.2f} | "
               f"{r['WER']:.3f} | {r['DNSMOS']:.2f} |" for r in conversion_summary(conv)]
     lines += ["", "Per target:", "",
-              "| target | matching | blend | sim. target | sim. source | STOI vs source | MCD-DTW (dB) | WER | DNSMOS |",
+              "| target | converter | blend | sim. target | sim. source | STOI vs source | MCD-DTW (dB) | WER | DNSMOS |",
               "|---|---|---|---|---|---|---|---|---|"]
     lines += [f"| {r['target']} | {r['space']} | {_cell(r['blend'], 2)} | {r['speaker similarity to target']:.3f} | "
               f"{r['speaker similarity to source']:.3f} | {_cell(r['STOI vs source'], 3)} | "

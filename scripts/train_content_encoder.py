@@ -25,30 +25,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from models.speech.synth import synthesize
 from models.speech.voice.content import (CHECKPOINT, ContentEncoder, alignment_pairs, cepstral_features, info_nce,
                                          retrieval_accuracy, save_encoder)
-from models.speech.voice.corpus import sentences
-from models.speech.voice.features import MEL, log_mel, peak_normalise
-
-VOICES = ("flite:kal", "flite:awb", "flite:rms", "flite:slt", "espeak:en-us", "espeak:en-gb+f3",
-          "espeak:en-us+m3", "espeak:en-gb-scotland+f2", "espeak:en-029+m1", "espeak:en-us-nyc+Andy")
-"""Four flite voices (three from recordings) and six espeak-ng accent/variant pairs. The
-benchmark's espeak en-gb+f4 target and the real recordings are voices the encoder never hears."""
-
-
-def speak_parallel(split: str, n_sentences: int, rng: np.random.Generator) -> list[list[torch.Tensor]]:
-    """For each sentence, one log-mel per voice (random rate 140-210 wpm, espeak pitch 30-70)."""
-    out = []
-    for text in sentences(split)[:n_sentences]:
-        mels = []
-        for voice in VOICES:
-            pitch = int(rng.integers(30, 71)) if voice.startswith("espeak") else None
-            audio = synthesize(text, voice, sr=MEL.sr, rate=int(rng.integers(140, 211)), pitch=pitch)
-            mels.append(log_mel(peak_normalise(audio)))
-        out.append(mels)
-    return out
-
+from models.speech.voice.corpus import PARALLEL_VOICES as VOICES
+from models.speech.voice.corpus import parallel_logmels
+from models.speech.voice.features import MEL
 
 def aligned_pairs(corpus: list[list[torch.Tensor]], partners: int,
                   rng: np.random.Generator) -> list[tuple[torch.Tensor, torch.Tensor, np.ndarray]]:
@@ -80,8 +61,8 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     t0 = time.time()
 
-    train = aligned_pairs(speak_parallel("train", args.sentences, rng), args.partners, rng)
-    val = aligned_pairs(speak_parallel("val", 12, rng), 1, rng)
+    train = aligned_pairs(parallel_logmels("train", args.sentences, VOICES, rng), args.partners, rng)
+    val = aligned_pairs(parallel_logmels("val", 12, VOICES, rng), 1, rng)
     hours = sum(m.shape[1] for m, _, _ in train) * MEL.hop / MEL.sr / 3600 / args.partners
     baseline = retrieval_accuracy(cepstral_features, val)
     print(json.dumps({"event": "data", "train_pairs": len(train), "train_hours": round(hours, 3),

@@ -100,12 +100,13 @@ def explain_space(space: str) -> str:
 
 
 def _target_picker() -> tuple[gr.Dropdown, gr.Audio, gr.Dropdown]:
-    """Target voice, reference upload, and the matching space with its side note (updated live)."""
+    """Target voice, reference upload, and the converter with its side note (updated live)."""
     target = gr.Dropdown(voices.target_choices(), value=voices.DEFAULT_TARGET,
                          label="Target voice", info="Built-in speakers, real recordings, or your own reference clip")
     reference = gr.Audio(sources=["upload", "microphone"], type="filepath", label=voices.REFERENCE_HINT)
-    space = gr.Radio(list(knn_vc.MATCHING_SPACES), value=knn_vc.DEFAULT_SPACE, label="Matching space",
-                     info="Where each source frame looks for its nearest target-voice frames")
+    space = gr.Radio(list(knn_vc.MATCHING_SPACES), value=knn_vc.DEFAULT_SPACE, label="Converter",
+                     info="kNN: each source frame is replaced by its nearest target-voice frames in this space; "
+                          "flow matching generates new frames instead")
     note = gr.Markdown(knn_vc.space_note(knn_vc.DEFAULT_SPACE))
     space.change(explain_space, space, note)
     return target, reference, space

@@ -28,12 +28,13 @@ def _saved_upload(upload, name: str) -> str | None:
 
 
 def _target_picker(key: str) -> tuple[str, str | None, str]:
-    """Target voice, reference upload, and the matching space with its side note."""
+    """Target voice, reference upload, and the converter with its side note."""
     choices = voices.target_choices()
     target = st.selectbox("Target voice", choices, index=choices.index(voices.DEFAULT_TARGET), key=f"{key}_target")
     upload = st.file_uploader(voices.REFERENCE_HINT, type=AUDIO_TYPES, key=f"{key}_ref")
-    space = st.radio("Matching space", list(knn_vc.MATCHING_SPACES), key=f"{key}_space",
-                     help="Where each source frame looks for its nearest target-voice frames")
+    space = st.radio("Converter", list(knn_vc.MATCHING_SPACES), key=f"{key}_space",
+                     help="kNN: each source frame is replaced by its nearest target-voice frames in this space; "
+                          "flow matching generates new frames instead")
     st.markdown(knn_vc.space_note(space))
     return target, _saved_upload(upload, f"{key}_reference"), space
 

@@ -39,9 +39,11 @@ def test_empty_text_shows_a_clear_message(gradio_url, page):
     expect(page.get_by_text("There is no text to speak").first).to_be_visible(timeout=60_000)
 
 
-def test_matching_space_picker_explains_each_space(gradio_url, page):
+def test_converter_picker_explains_each_converter(gradio_url, page):
     page.goto(f"{gradio_url}/voice")
     tts_tab = page.get_by_role("tabpanel").first
     expect(tts_tab.get_by_text(re.compile(r"Content encoder.*\d+% of the time"))).to_be_visible()
     tts_tab.get_by_label("mel cepstra (untrained baseline)").check()
     expect(tts_tab.get_by_text(re.compile(r"Mel cepstra.*untrained baseline"))).to_be_visible()
+    tts_tab.get_by_label("flow matching, StableVC-lite (trained here)").check()
+    expect(tts_tab.get_by_text(re.compile(r"Flow matching.*CPU-minutes"))).to_be_visible()

@@ -131,3 +131,12 @@ def test_streamlit_page_checks_the_words():
     assert not at.exception and not at.error, [e.value for e in at.error]
     table = at.dataframe[0].value
     assert list(table["clip"]) == ["engine voice", "converted (blend 1.00)"] and table["WER"].between(0, 2).all()
+
+
+def test_convert_clip_with_the_flow_converter(request_a):
+    wav, _fig, rows, files = page.convert_clip("Held-out sentence, flite awb (Scottish male)", None,
+                                               voices.DEFAULT_TARGET, None, knn_vc.FLOW, 1.0, 1.0, 0,
+                                               "iSTFTNet (trained here)", request_a, no_progress)
+    scores = dict(rows)
+    assert Path(wav).is_file() and len(files) == 2
+    assert scores["speaker similarity to target"] > scores["speaker similarity to source"]

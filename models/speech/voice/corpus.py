@@ -14,15 +14,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from models.speech.synth import synthesize
-from models.speech.voice.features import MEL, peak_normalise
+from models.speech.voice.features import MEL, log_mel, peak_normalise
 
 FORTUNES_DIR = Path("/usr/share/games/fortunes")
 FORTUNE_FILES = ("wisdom", "literature", "platitudes", "people", "science")
 TRAIN_VOICES = ("flite:kal", "flite:awb", "flite:rms", "flite:slt",
                 "espeak:en-us", "espeak:en-gb+f3", "espeak:en-us+m3")
 EVAL_VOICES = ("flite:awb", "flite:slt", "flite:rms", "espeak:en-us")
+PARALLEL_VOICES = ("flite:kal", "flite:awb", "flite:rms", "flite:slt", "espeak:en-us", "espeak:en-gb+f3",
+                   "espeak:en-us+m3", "espeak:en-gb-scotland+f2", "espeak:en-029+m1", "espeak:en-us-nyc+Andy")
+"""Voices of the parallel corpus the content encoder and the flow converter learn from: four
+flite voices (three from recordings) and six espeak-ng accent/variant pairs. The benchmark's
+espeak en-gb+f4 target and the real recordings are voices neither model hears."""
 _CLEAN = re.compile(r"^[A-Za-z ,.;:'?!-]+$")
 
 
@@ -62,4 +68,20 @@ def speak_corpus(split: str, voices: tuple[str, ...], per_voice: int, seed: int 
         for i in range(per_voice):
             text = texts[(v * per_voice + i) % len(texts)]
             out.append(Utterance(text, voice, peak_normalise(synthesize(text, voice, sr=MEL.sr))))
+    return out
+
+
+def parallel_logmels(split: str, n_sentences: int, voices: tuple[str, ...],
+                     rng: np.random.Generator) -> list[list[torch.Tensor]]:
+    """Parallel speech for training: for each of the first ``n_sentences`` of ``split``, one
+    log-mel per voice, at a random rate of 140-210 wpm (and espeak pitch 30-70), so the same
+    words come in many voices and tempos."""
+    out = []
+    for text in sentences(split)[:n_sentences]:
+        mels = []
+        for voice in voices:
+            pitch = int(rng.integers(30, 71)) if voice.startswith("espeak") else None
+            audio = synthesize(text, voice, sr=MEL.sr, rate=int(rng.integers(140, 211)), pitch=pitch)
+            mels.append(log_mel(peak_normalise(audio)))
+        out.append(mels)
     return out

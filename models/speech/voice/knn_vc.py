@@ -7,7 +7,8 @@ matching space is a small content encoder trained here on parallel TTS speech (`
 and mean-normalised mel cepstra remain as the untrained baseline to compare against. SSL-TTS's
 lambda interpolates source and retrieved features: ``blend`` does that on log-mels (0 = source
 voice, 1 = target voice), after a 3-frame moving average of the retrieved frames. The result is
-vocoded by any vocoder of ``vocoders``.
+vocoded by any vocoder of ``vocoders``. The same banks also feed the second converter,
+flow matching (``flow_vc``), which generates frames instead of retrieving them.
 """
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ import torch.nn.functional as F
 from models.common.errors import InputError
 from models.speech.voice.content import cepstral_features, content_features, training_record
 from models.speech.voice.features import MEL, log_mel, speech_frames
+from models.speech.voice.flow_vc import SAMPLING_STEPS, generate
+from models.speech.voice.flow_vc import training_record as flow_record
 from models.speech.voice.vocoders import DEFAULT_VOCODER, Vocoded, vocode
 
 MIN_REFERENCE_SECONDS = 2.0
@@ -28,11 +31,15 @@ MAX_REFERENCE_SECONDS = 180.0  # kNN-VC keeps improving with minutes of referenc
 DEFAULT_K = 4
 SMOOTHING_FRAMES = 3
 DEFAULT_SPACE = "content encoder (trained here)"
+FLOW = "flow matching, StableVC-lite (trained here)"
 MATCHING_SPACES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     DEFAULT_SPACE: content_features,
     "mel cepstra (untrained baseline)": cepstral_features,
+    FLOW: content_features,
 }
-"""Feature spaces in which frames are matched: each maps a (n_mels, T) log-mel to (T, d) unit vectors."""
+"""How source frames become target frames: kNN matching in a feature space (each maps a
+(n_mels, T) log-mel to (T, d) unit vectors), or :data:`FLOW`, generation conditioned on the
+content encoder's features (its bank keys are unused; the reference's frames give the prompt)."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +61,15 @@ def check_space(space: str) -> str:
 def space_note(space: str) -> str:
     """Markdown for the page's side note: what the matching space is and, for the trained encoder,
     its validation record (read from the checkpoint, so the page shows what training measured)."""
-    if check_space(space) != DEFAULT_SPACE:
+    if check_space(space) == FLOW:
+        rec = flow_record()
+        return ("**Flow matching** (StableVC's idea, small, trained here): instead of reusing the reference's "
+                "frames, a network generates the target voice's mel frames from noise in "
+                f"{SAMPLING_STEPS} steps, guided by the content encoder's features of the source and by the "
+                "reference's average spectrum and its spread. It was trained on parallel speech of "
+                f"{len(rec['voices'])} TTS voices ({rec['steps']} steps, {rec['train_cpu_minutes']} CPU-minutes), "
+                "so it knows those voices best; the k and smoothing of kNN do not apply.")
+    if space != DEFAULT_SPACE:
         return ("**Mel cepstra** (untrained baseline): each frame is matched by the shape of its spectral "
                 "envelope. That shape carries the speaker too, so at high blend the nearest reference frames "
                 "are often the wrong sound and words blur.")
@@ -128,6 +143,14 @@ def shift_pitch(audio: np.ndarray, semitones: float) -> np.ndarray:
     return librosa.effects.pitch_shift(audio, sr=MEL.sr, n_steps=float(semitones)).astype(np.float32)
 
 
+def target_frames(source_logmel: torch.Tensor, bank: Bank, k: int = DEFAULT_K) -> torch.Tensor:
+    """The source's frames in the bank's voice, by the bank's converter: smoothed kNN
+    regression, or flow-matching generation prompted by the reference frames."""
+    if bank.space == FLOW:
+        return generate(source_logmel, bank.logmel)
+    return smooth_frames(match(source_logmel, bank, k))
+
+
 def convert(source: np.ndarray, bank: Bank, blend: float = 1.0, k: int = DEFAULT_K, speed: float = 1.0,
             semitones: float = 0.0, vocoder: str = DEFAULT_VOCODER) -> Vocoded:
     """Convert ``source`` (mono, MEL.sr) toward ``bank``'s voice.
@@ -142,6 +165,6 @@ def convert(source: np.ndarray, bank: Bank, blend: float = 1.0, k: int = DEFAULT
     if not -12 <= semitones <= 12:
         raise InputError("Pitch shift must be between -12 and +12 semitones.")
     src = log_mel(source)
-    mel = src if blend == 0 else (1 - blend) * src + blend * smooth_frames(match(src, bank, k))
+    mel = src if blend == 0 else (1 - blend) * src + blend * target_frames(src, bank, k)
     out = vocode(change_speed(mel, speed), vocoder)
     return Vocoded(out.name, shift_pitch(out.audio, semitones), out.seconds)
