@@ -1,8 +1,8 @@
-"""Voice generation benchmark: vocoders on held-out speech, kNN conversion vs blend, TTS latency.
+"""Voice generation benchmark: vocoders on held-out speech, voice conversion vs blend (kNN and flow matching), TTS latency.
 
 Prints JSON lines and writes benchmarks/results/voice.md.
-Run: ``python -m benchmarks.voice [--sentences 5] [--threads 1]`` (about 30 min wall, under nice, on the 2-core CPU
-shared with two training jobs).
+Run: ``python -m benchmarks.voice [--sentences 8] [--threads 1]`` (about 25 min wall, under nice, on the 2-core CPU
+shared with one training job).
 
 - Vocoders: copy synthesis of test-split sentences (never trained on) spoken by four voices,
   and of the real recordings in the gradio wheel (speakers never trained on).
@@ -205,7 +205,7 @@ def markdown(voc: list[dict], conv: list[dict], tts_rows: list[dict], threads: i
     source_row, conv = conv[0], conv[1:]
     smoothing = (f"then a {knn_vc.SMOOTHING_FRAMES}-frame moving average" if knn_vc.SMOOTHING_FRAMES > 1
                  else "no smoothing")
-    lines += ["", f"**kNN voice conversion** (source: flite rms reading {conv[0]['utterances']} test sentences, "
+    lines += ["", f"**Voice conversion** (source: flite rms reading {conv[0]['utterances']} test sentences, "
               f"recogniser WER {source_row['WER']:.3f} unconverted; vocoder: {DEFAULT_VOCODER}; references: the "
               f"Rainbow Passage plus {voices.REFERENCE_TRAIN_SENTENCES} training sentences in each synthetic voice "
               f"(at most {knn_vc.MAX_REFERENCE_SECONDS:.0f} s), or a real recording; the content encoder was trained "
