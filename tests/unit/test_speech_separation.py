@@ -63,12 +63,6 @@ def tiger():
     return tiger
 
 
-UNDERTRAINED = pytest.mark.xfail(
-    reason="issue 4 target not met: the shipped TIGER-lite checkpoint (16 200 steps on a shared CPU) reaches "
-           "SI-SDRi 4.8 dB, not 8 dB, and at that quality a 4 s window can still pick the other speaker order "
-           "(see assets/speech/README.md); retrain with scripts/train_separator.py --resume", strict=False)
-
-
 def test_tiger_improves_a_held_out_mixture(tiger):
     gains = []
     for seed in range(3):
@@ -77,10 +71,9 @@ def test_tiger_improves_a_held_out_mixture(tiger):
         assert est.shape == (2, ex["mixture"].size)
         est = est[list(best_order(ex["sources"], est))]
         gains += [metrics.si_sdr(e, r) - metrics.si_sdr(ex["mixture"], r) for e, r in zip(est, ex["sources"])]
-    assert np.mean(gains) > 3.0
+    assert np.mean(gains) > 5.0  # the shipped checkpoint: 8.0 dB on these three (6.45 dB over 100 in the benchmark)
 
 
-@UNDERTRAINED  # the chunk alignment itself is proven above with a separator that does separate
 def test_tiger_60_s_mixture_has_no_speaker_swap(tiger):
     ex = data.two_speaker_example(1234, "test", SR, seconds=60.0)
     est = tiger.separate(ex["mixture"], SR)
