@@ -46,11 +46,13 @@ DEMOS: tuple[Demo, ...] = (
     Demo(
         "voice", "Voice",
         "Text to speech in any voice: espeak-ng speech converted toward a reference voice by "
-        "kNN frame matching with a blend slider, and a vocoder lab comparing Griffin-Lim, "
-        "FreeV and a small iSTFTNet-style vocoder.",
+        "kNN frame matching or flow matching with a blend slider, words checked by an offline "
+        "recogniser, and a vocoder lab comparing Griffin-Lim, FreeV and a small iSTFTNet-style vocoder.",
         "Type a sentence, pick a voice and press Speak; then move the blend slider.",
         (Paper("SSL-TTS: Leveraging Self-Supervised Embeddings and kNN Retrieval for Zero-Shot "
                "Multi-speaker TTS", "arXiv 2024", "https://arxiv.org/abs/2408.10771"),
+         Paper("StableVC: Style Controllable Zero-Shot Voice Conversion with Conditional Flow Matching",
+               "AAAI 2025", "https://arxiv.org/abs/2412.04724"),
          Paper("iSTFTNet: Fast and Lightweight Mel-Spectrogram Vocoder Incorporating Inverse "
                "Short-Time Fourier Transform", "ICASSP 2022", "https://arxiv.org/abs/2203.02395"),
          Paper("FreeV: Free Lunch For Vocoders Through Pseudo Inversed Mel Filter",
