@@ -51,7 +51,7 @@ def main() -> None:
         return float(torch.cat([si_sdr(model(val_noisy[i:i + 16])[0], val_clean[i:i + 16])
                                 for i in range(0, 48, 16)]).mean())
 
-    result = train_loop(model, {**CONFIG, "sr": SR}, step, validate, args.out, args.minutes, lr=2e-3,
+    result = train_loop(model, {**CONFIG, "sr": SR}, step, validate, args.out, args.minutes, lr=args.lr,
                         resume=args.resume)
     print(json.dumps({k: v for k, v in result.items() if k != "history"}), flush=True)
 

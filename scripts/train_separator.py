@@ -45,7 +45,7 @@ def main() -> None:
         return float(torch.cat([pit_si_sdr(model(val_mix[i:i + 8]), val_ref[i:i + 8])[0]
                                 for i in range(0, 32, 8)]).mean())
 
-    result = train_loop(model, {**CONFIG, "sr": SR}, step, validate, args.out, args.minutes, lr=2e-3,
+    result = train_loop(model, {**CONFIG, "sr": SR}, step, validate, args.out, args.minutes, lr=args.lr,
                         eval_every=50, resume=args.resume)
     print(json.dumps({k: v for k, v in result.items() if k != "history"}), flush=True)
 

@@ -121,6 +121,7 @@ def parse_training_args(default_minutes: float, out: Path) -> argparse.Namespace
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=1.5)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (lower it to fine-tune with --resume)")
     ap.add_argument("--out", type=Path, default=out)
     ap.add_argument("--resume", action="store_true", help="continue from the weights in --out")
     return ap.parse_args()
