@@ -25,6 +25,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from models.common.budget import CpuBudget
 from models.speech.voice.content import (CHECKPOINT, ContentEncoder, alignment_pairs, cepstral_features, info_nce,
                                          retrieval_accuracy, save_encoder)
 from models.speech.voice.corpus import PARALLEL_VOICES as VOICES
@@ -71,16 +72,9 @@ def main() -> None:
 
     model = ContentEncoder()
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
-    budget = args.minutes * 60
-    start, wall_start, step, best = time.process_time(), time.time(), 0, -math.inf
-
-    def out_of_time() -> bool:
-        return time.process_time() - start >= budget or time.time() - wall_start >= args.max_wall_minutes * 60
-
-    while not out_of_time():
-        elapsed = time.process_time() - start
-        for group in opt.param_groups:
-            group["lr"] = args.lr * 0.5 * (1 + math.cos(math.pi * min(elapsed / budget, 1.0)))
+    budget, step, best = CpuBudget(args.minutes, args.max_wall_minutes), 0, -math.inf
+    while not budget.over():
+        budget.cosine_lr(opt, args.lr)
         za, zb = [], []
         for i in rng.choice(len(train), size=args.batch, replace=False):
             mel_a, mel_b, path = train[int(i)]
@@ -92,7 +86,7 @@ def main() -> None:
         loss.backward()
         opt.step()
         step += 1
-        if step % 200 == 0 or out_of_time():
+        if step % 200 == 0 or budget.over():
             model.eval()
             acc = retrieval_accuracy(lambda m: model(m[None])[0], val)
             model.train()
@@ -100,10 +94,10 @@ def main() -> None:
                 best = acc
                 save_encoder(model, args.out, {"steps": step, "val_retrieval": round(acc, 4),
                                                "val_retrieval_cepstra": round(baseline, 4),
-                                               "train_cpu_minutes": round(elapsed / 60, 1),
+                                               "train_cpu_minutes": round(budget.cpu_minutes(), 1),
                                                "train_hours_audio": round(hours, 3), "voices": list(VOICES)})
-            print(json.dumps({"step": step, "cpu_minutes": round(elapsed / 60, 1),
-                              "wall_minutes": round((time.time() - wall_start) / 60, 1),
+            print(json.dumps({"step": step, "cpu_minutes": round(budget.cpu_minutes(), 1),
+                              "wall_minutes": round(budget.wall_minutes(), 1),
                               "loss": round(loss.item(), 4), "val_retrieval": round(acc, 4),
                               "best": round(best, 4)}), flush=True)
     size_mb = round(args.out.stat().st_size / 2**20, 2) if args.out.exists() else None

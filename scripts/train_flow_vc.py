@@ -25,6 +25,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from models.common.budget import CpuBudget
 from models.speech.voice.content import content_features
 from models.speech.voice.corpus import PARALLEL_VOICES, parallel_logmels
 from models.speech.voice.features import MEL
@@ -111,16 +112,9 @@ def main() -> None:
 
     model = FlowVC(mel_mean=mean, mel_std=std)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
-    budget = args.minutes * 60
-    start, wall_start, step, best = time.process_time(), time.time(), 0, math.inf
-
-    def out_of_time() -> bool:
-        return time.process_time() - start >= budget or time.time() - wall_start >= args.max_wall_minutes * 60
-
-    while not out_of_time():
-        elapsed = time.process_time() - start
-        for group in opt.param_groups:
-            group["lr"] = args.lr * 0.5 * (1 + math.cos(math.pi * min(elapsed / budget, 1.0)))
+    budget, step, best = CpuBudget(args.minutes, args.max_wall_minutes), 0, math.inf
+    while not budget.over():
+        budget.cosine_lr(opt, args.lr)
         mel, content, prompt = batch(train, args.batch, args.frames, rng)
         loss = flow_matching_loss(model, model.normalise(mel), content, prompt)
         opt.zero_grad()
@@ -128,15 +122,15 @@ def main() -> None:
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         step += 1
-        if step % 250 == 0 or out_of_time():
+        if step % 250 == 0 or budget.over():
             val_loss = validation_loss(model, val)
             if val_loss < best:
                 best = val_loss
                 save_flow(model, args.out, {"steps": step, "val_loss": round(val_loss, 4),
-                                            "train_cpu_minutes": round(elapsed / 60, 1),
+                                            "train_cpu_minutes": round(budget.cpu_minutes(), 1),
                                             "train_hours_audio": round(hours, 3), "voices": list(PARALLEL_VOICES)})
-            print(json.dumps({"step": step, "cpu_minutes": round(elapsed / 60, 1),
-                              "wall_minutes": round((time.time() - wall_start) / 60, 1),
+            print(json.dumps({"step": step, "cpu_minutes": round(budget.cpu_minutes(), 1),
+                              "wall_minutes": round(budget.wall_minutes(), 1),
                               "loss": round(loss.item(), 4), "val_loss": round(val_loss, 4), "best": round(best, 4)}),
                   flush=True)
     print(json.dumps({"event": "done", "steps": step, "best_val_loss": round(best, 4),

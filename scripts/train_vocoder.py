@@ -21,6 +21,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from models.common.budget import CpuBudget
 from models.common.checkpoint import load_checkpoint
 from models.speech.data import make_noise, mix_at_snr, reverberate
 from models.speech.voice.corpus import EVAL_VOICES, TRAIN_VOICES, speak_corpus
@@ -108,18 +109,14 @@ def main() -> None:
         model.load_state_dict({k: v.float() for k, v in tensors.items()})
         history = [*config.get("history", []), {k: config.get(k) for k in ("steps", "train_cpu_minutes", "mel_weight")}]
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.8, 0.99))
-    budget = args.minutes * 60
-    start, wall_start, step, best = time.process_time(), time.time(), 0, math.inf
+    budget, step, best = CpuBudget(args.minutes, args.max_wall_minutes), 0, math.inf
     samples = args.frames * MEL.hop
 
     def out_of_time() -> bool:
-        return (time.process_time() - start >= budget or time.time() - wall_start >= args.max_wall_minutes * 60
-                or (args.max_steps is not None and step >= args.max_steps))
+        return budget.over() or (args.max_steps is not None and step >= args.max_steps)
 
     while not out_of_time():
-        elapsed = time.process_time() - start
-        for group in opt.param_groups:
-            group["lr"] = args.lr * 0.5 * (1 + math.cos(math.pi * elapsed / budget))
+        budget.cosine_lr(opt, args.lr)
         audio = random_batch(train, rng, args.batch, samples, weights, args.room_prob)
         loss, parts = vocoder_loss(model, log_mel(audio), audio, args.mel_weight)
         opt.zero_grad()
@@ -132,13 +129,13 @@ def main() -> None:
             if dist < best:
                 best = dist
                 save_vocoder(model, args.out, {"steps": step, "val_mel_l1": round(dist, 4),
-                                               "train_cpu_minutes": round(elapsed / 60, 1),
+                                               "train_cpu_minutes": round(budget.cpu_minutes(), 1),
                                                "train_hours_audio": round(hours, 3), "mel_weight": args.mel_weight,
                                                "flite_weight": args.flite_weight, "room_prob": args.room_prob,
                                                "history": history})
             losses = {k: round(v, 4) for k, v in parts.items()}
-            print(json.dumps({"step": step, "cpu_minutes": round(elapsed / 60, 1),
-                              "wall_minutes": round((time.time() - wall_start) / 60, 1), **losses,
+            print(json.dumps({"step": step, "cpu_minutes": round(budget.cpu_minutes(), 1),
+                              "wall_minutes": round(budget.wall_minutes(), 1), **losses,
                               "val_mel_l1": round(dist, 4), "best": round(best, 4)}), flush=True)
     size_mb = round(args.out.stat().st_size / 2**20, 2) if args.out.exists() else None
     print(json.dumps({"event": "done", "steps": step, "best_val_mel_l1": round(best, 4),

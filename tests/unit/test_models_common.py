@@ -105,3 +105,20 @@ def test_load_model_rebuilds_architecture_and_weights(tmp_path):
     assert not loaded.training and torch.equal(loaded.weight, net.weight)
     with pytest.raises(InputError, match="missing bias"):
         load_model(path, torch.nn.Linear, ("in_features", "bias"))
+
+
+def test_cpu_budget_runs_out_and_decays_the_learning_rate_by_cosine():
+    import torch
+
+    from models.common.budget import CpuBudget
+
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.0)
+    budget = CpuBudget(minutes=0.005, max_wall_minutes=1.0)  # 0.3 CPU-seconds
+    budget.cosine_lr(opt, 1.0)
+    assert opt.param_groups[0]["lr"] > 0.95 and not budget.over()
+    x = 0.0
+    while not budget.over():
+        x += sum(i * i for i in range(1000))  # burn CPU time
+    budget.cosine_lr(opt, 1.0)
+    assert opt.param_groups[0]["lr"] < 1e-6 and budget.cpu_minutes() >= 0.005
+    assert CpuBudget(minutes=10, max_wall_minutes=0).over()  # the wall cap also ends a run
