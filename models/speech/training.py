@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from models.common.audio import resample
 from models.common.checkpoint import load_checkpoint, save_checkpoint
 from models.speech.data import NOISE_KINDS, SR, make_noise, mix_at_snr, speech_pool
 
@@ -51,13 +52,28 @@ def noisy_batch(pool: list[np.ndarray], batch: int, n: int, rng: np.random.Gener
     return torch.from_numpy(np.stack(noisy)), torch.from_numpy(np.stack(clean))
 
 
+def speed_crop(x: np.ndarray, n: int, rng: np.random.Generator, speed: float) -> np.ndarray:
+    """A length-``n`` window of ``x`` played faster or slower by a random factor in 1 +- ``speed``.
+
+    Speed perturbation shifts pitch and formants together, so each pool utterance also yields
+    new "speakers" — the separator must generalise to unseen voices, and the pool has few.
+    """
+    m = round(n * rng.uniform(1 - speed, 1 + speed))
+    return resample(crop(x, m, rng), m, n)[:n]
+
+
 def mixture_batch(pool: list[np.ndarray], batch: int, n: int, rng: np.random.Generator,
-                  level_range: tuple[float, float] = (-5.0, 5.0)) -> tuple[torch.Tensor, torch.Tensor]:
-    """(mixture (batch, n), sources (batch, 2, n)) of two different pool utterances."""
+                  level_range: tuple[float, float] = (-5.0, 5.0),
+                  speed: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """(mixture (batch, n), sources (batch, 2, n)) of two different pool utterances, each sped
+    up or slowed down by up to ``speed`` (0: unchanged, as for validation)."""
     mixes, refs = [], []
     for _ in range(batch):
         i, j = rng.choice(len(pool), size=2, replace=False)
-        s1, s2 = crop(pool[int(i)], n, rng), crop(pool[int(j)], n, rng)
+        if speed > 0:
+            s1, s2 = speed_crop(pool[int(i)], n, rng, speed), speed_crop(pool[int(j)], n, rng, speed)
+        else:
+            s1, s2 = crop(pool[int(i)], n, rng), crop(pool[int(j)], n, rng)
         s2 = s2 * np.sqrt(np.mean(s1 ** 2) / (np.mean(s2 ** 2) + 1e-9)) * 10 ** (rng.uniform(*level_range) / 20)
         src = np.stack([s1, s2])
         src = src * (float(rng.uniform(0.3, 0.9)) / max(float(np.abs(src.sum(0)).max()), 1e-6))
@@ -112,9 +128,11 @@ def train_loop(model: torch.nn.Module, config: dict, step_fn: Callable[[int], to
     return {"steps": step, "best_val_si_sdr": best, "minutes": (time.time() - start) / 60, "history": history}
 
 
-def parse_training_args(default_minutes: float, out: Path) -> argparse.Namespace:
+def parse_training_args(default_minutes: float, out: Path,
+                        extra: Callable[[argparse.ArgumentParser], None] | None = None) -> argparse.Namespace:
     """The command line both speech training scripts share: a wall-clock budget (training stops
-    on time, keeping the best validation checkpoint), data pool and batch shape, threads."""
+    on time, keeping the best validation checkpoint), data pool and batch shape, threads;
+    ``extra`` adds a script's own options."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes", type=float, default=default_minutes)
     ap.add_argument("--pool", type=int, default=1500)
@@ -124,6 +142,8 @@ def parse_training_args(default_minutes: float, out: Path) -> argparse.Namespace
     ap.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (lower it to fine-tune with --resume)")
     ap.add_argument("--out", type=Path, default=out)
     ap.add_argument("--resume", action="store_true", help="continue from the weights in --out")
+    if extra is not None:
+        extra(ap)
     return ap.parse_args()
 
 

@@ -89,3 +89,35 @@ def test_tiger_keeps_the_input_rate(tiger):
     ex = data.two_speaker_example(3, "test", SR, seconds=2.0)
     est = tiger.separate(resample(ex["mixture"], SR, 44100), 44100)
     assert est.shape == (2, 2 * 44100)
+
+
+def test_grown_separator_keeps_its_output_until_trained():
+    import torch
+
+    from models.speech.separate.tiger_net import TigerLite
+
+    torch.manual_seed(0)
+    model = TigerLite(features=16, blocks=1).eval()
+    mix = torch.from_numpy(data.two_speaker_example(5, "test", SR, seconds=1.0)["mixture"])[None]
+    with torch.no_grad():
+        before = model(mix)
+        model.grow(3)
+        after = model(mix)
+    assert len(model.blocks) == 3
+    torch.testing.assert_close(after, before)
+    grads = torch.autograd.grad(model(mix).pow(2).sum(), model.blocks[2].time.out.weight)
+    assert grads[0].abs().sum() > 0  # the zeroed layers still learn
+
+
+def test_speed_perturbation_keeps_length_and_shifts_pitch():
+    from models.speech.training import speed_crop
+
+    t = np.arange(SR) / SR
+    tone = np.sin(2 * np.pi * 200 * t).astype(np.float32)
+    rng = np.random.default_rng(0)
+    peaks = []
+    for _ in range(8):
+        x = speed_crop(tone, SR // 2, rng, 0.1)
+        assert x.shape == (SR // 2,)
+        peaks.append(np.argmax(np.abs(np.fft.rfft(x))) * 2)  # 2 Hz per bin for a 0.5 s window
+    assert min(peaks) >= 180 and max(peaks) <= 220 and len(set(peaks)) > 2
