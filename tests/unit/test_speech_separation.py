@@ -38,6 +38,14 @@ def test_best_order_finds_the_swap():
     assert best_order(a, 0.1 * a) == (0, 1)
 
 
+def test_best_order_is_not_fooled_by_faint_leakage():
+    """One talker silent in the overlap: the 'empty' output holds a faint copy of the other."""
+    s, junk, noise = np.random.default_rng(2).standard_normal((3, 1000))
+    previous = np.stack([s, 1e-3 * junk])
+    current = np.stack([0.01 * s, s + 0.2 * noise])  # talker moved to output 1, leakage in output 0
+    assert best_order(previous, current) == (1, 0)
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_chunks_are_realigned_so_speakers_never_swap(seed):
     sources = band_limited_sources(30 * SR)

@@ -3,7 +3,7 @@
 A permutation-invariant separator returns its speakers in arbitrary order, independently for
 every chunk it sees. Chunks therefore overlap; in the overlap the previous chunk's outputs are
 already known, so the new chunk's outputs are reordered to the permutation whose signals
-correlate best with them there, then cross-faded in. (This is what ClearerVoice's demo lacks,
+match them best there (least squared difference), then cross-faded in. (This is what ClearerVoice's demo lacks,
 and why its speakers swap mid-file.)
 """
 from __future__ import annotations
@@ -20,15 +20,16 @@ Separator = Callable[[np.ndarray], np.ndarray]
 
 
 def best_order(previous: np.ndarray, current: np.ndarray) -> tuple[int, ...]:
-    """Permutation p maximising sum_s corr(previous[s], current[p[s]]) over the overlap.
+    """Permutation p maximising sum_s <previous[s], current[p[s]]> over the overlap.
 
-    Both are (speakers, overlap). Normalised correlation makes the choice level-independent.
+    Both are (speakers, overlap). This is the permutation with the least squared difference
+    (the energies do not depend on p). Plain inner products rather than normalised
+    correlation: when one talker is silent in the overlap, the other output holds only faint
+    leakage of the talker, which correlates perfectly with it; normalising would let that
+    near-silent signal outvote the real one (measured: a swap in a 60 s mixture whose second
+    talker starts 13 s in).
     """
-    def unit(x: np.ndarray) -> np.ndarray:
-        x = x - x.mean(-1, keepdims=True)
-        return x / (np.linalg.norm(x, axis=-1, keepdims=True) + 1e-9)
-
-    sim = unit(previous) @ unit(current).T  # sim[i, j] = corr(previous i, current j)
+    sim = previous.astype(np.float64) @ current.astype(np.float64).T  # sim[i, j] = <previous i, current j>
     perms = list(itertools.permutations(range(previous.shape[0])))
     return max(perms, key=lambda p: sum(sim[i, p[i]] for i in range(len(p))))
 
