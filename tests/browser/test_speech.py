@@ -41,3 +41,19 @@ def test_bad_upload_shows_a_message(page, gradio_url, tmp_path):
     page.wait_for_timeout(1500)  # let the upload finish before running
     page.get_by_role("button", name="Enhance").click()
     expect(page.get_by_text("could not be decoded").first).to_be_visible(timeout=120_000)
+
+
+def test_separation_example_gives_two_speakers_and_si_sdri(page, gradio_url):
+    open_speech(page, gradio_url)
+    page.get_by_role("tab", name="Separation").click()
+    page.get_by_role("button", name="Separate").click()
+    table = page.locator("#speech-sep-metrics")
+    expect(table.get_by_text("SI-SDRi (dB)").first).to_be_visible(timeout=300_000)
+    expect(table.get_by_text("Speaker 2").first).to_be_visible(timeout=60_000)
+    rows = re.findall(r"Speaker \d((?:\s+-?[\d.]+){4})", table.inner_text())  # time, RTF, SI-SDR, SI-SDRi
+    si_sdri = [float(row.split()[3]) for row in rows]
+    assert len(si_sdri) == 2 and sum(si_sdri) > 0, table.inner_text()
+    expect(page.locator(".js-plotly-plot:visible").first).to_be_visible(timeout=60_000)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    path = screenshot(page, "speech_separation")
+    Image.open(path).convert("RGB").quantize(colors=128).save(path, optimize=True)  # README asset < 500 KB
