@@ -10,12 +10,14 @@ import torch
 from models.common.audio import resample
 from models.common.checkpoint import load_model as load_model_from
 from models.common.progress import Progress
-from models.speech.separate.chunking import separate_long
+from models.speech.separate.chunking import best_order, separate_long
 from models.speech.separate.tiger_net import TigerLite
 
 CHECKPOINT = Path(__file__).resolve().parents[3] / "assets" / "speech" / "tiger_lite.safetensors"
 SR = 16000
 _ARCH_KEYS = ("n_fft", "hop", "features", "blocks", "speakers", "mask", "compress")
+SHIFTS = 1
+"""Passes averaged per chunk by default (see ``shift_average``)."""
 
 
 @functools.cache
@@ -24,13 +26,30 @@ def load_model(path: Path = CHECKPOINT) -> TigerLite:
     return load_model_from(path, TigerLite, _ARCH_KEYS)
 
 
-def _separate_chunk(chunk: np.ndarray) -> np.ndarray:
+def _run(chunk: np.ndarray) -> np.ndarray:
     with torch.inference_mode():
         return load_model()(torch.from_numpy(np.ascontiguousarray(chunk))[None])[0].numpy()
 
 
-def separate(audio: np.ndarray, sr: int, progress: Progress | None = None) -> np.ndarray:
+def shift_average(chunk: np.ndarray, shifts: int) -> np.ndarray:
+    """Sources (2, n) averaged over ``shifts`` passes, each on an STFT frame grid offset by hop/shifts.
+
+    The mask is estimated per frame, so its errors depend on where frames fall; averaging
+    passes on different grids cancels part of them (Demucs' ``shifts`` option does the same
+    with random offsets). Each pass's speakers are put in the first pass's order before averaging.
+    """
+    hop = load_model().hop
+    first = _run(chunk)
+    total = first.astype(np.float64)
+    for k in range(1, shifts):
+        d = k * hop // shifts
+        est = _run(np.pad(chunk, (d, 0)))[:, d:]
+        total += est[list(best_order(first, est))]
+    return (total / shifts).astype(np.float32)
+
+
+def separate(audio: np.ndarray, sr: int, progress: Progress | None = None, shifts: int = SHIFTS) -> np.ndarray:
     """Two estimated speakers (2, n) at ``sr`` from a mono mixture; long inputs are chunked."""
     x = resample(np.asarray(audio, dtype=np.float32), sr, SR)
-    est = separate_long(x, _separate_chunk, SR, progress=progress)
+    est = separate_long(x, lambda chunk: shift_average(chunk, shifts), SR, progress=progress)
     return np.stack([resample(s, SR, sr)[: audio.size] for s in est])
