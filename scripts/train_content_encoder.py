@@ -13,7 +13,6 @@ checkpoint with the best retrieval is kept. Capped by CPU minutes, like train_vo
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
@@ -25,7 +24,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from models.common.budget import CpuBudget
+from models.common.budget import CpuBudget, budget_parser, start_run
 from models.speech.voice.content import (CHECKPOINT, ContentEncoder, alignment_pairs, cepstral_features, info_nce,
                                          retrieval_accuracy, save_encoder)
 from models.speech.voice.corpus import PARALLEL_VOICES as VOICES
@@ -44,22 +43,14 @@ def aligned_pairs(corpus: list[list[torch.Tensor]], partners: int,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, default=8.0, help="training budget in CPU minutes")
-    parser.add_argument("--max-wall-minutes", type=float, default=40.0, help="stop after this much wall time")
+    parser = budget_parser(__doc__, minutes=8.0, max_wall_minutes=40.0, lr=0.002, out=CHECKPOINT)
     parser.add_argument("--sentences", type=int, default=120, help="train sentences (each in every voice)")
     parser.add_argument("--partners", type=int, default=3, help="aligned partner voices per utterance")
     parser.add_argument("--batch", type=int, default=8, help="utterance pairs per step")
     parser.add_argument("--frames", type=int, default=32, help="aligned frame pairs drawn per utterance pair")
     parser.add_argument("--temperature", type=float, default=0.1)
-    parser.add_argument("--lr", type=float, default=2e-3)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=CHECKPOINT)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    rng = np.random.default_rng(args.seed)
+    rng = start_run(args)
     t0 = time.time()
 
     train = aligned_pairs(parallel_logmels("train", args.sentences, VOICES, rng), args.partners, rng)

@@ -13,7 +13,6 @@ kept. Budgeted in CPU minutes, like the other voice scripts.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
@@ -25,7 +24,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from models.common.budget import CpuBudget
+from models.common.budget import CpuBudget, budget_parser, start_run
 from models.speech.voice.content import content_features
 from models.speech.voice.corpus import PARALLEL_VOICES, parallel_logmels
 from models.speech.voice.features import MEL
@@ -83,21 +82,13 @@ def validation_loss(model: FlowVC, items: list[Item]) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, default=30.0, help="training budget in CPU minutes")
-    parser.add_argument("--max-wall-minutes", type=float, default=60.0, help="stop after this much wall time")
+    parser = budget_parser(__doc__, minutes=30.0, max_wall_minutes=60.0, lr=0.001, out=CHECKPOINT)
     parser.add_argument("--sentences", type=int, default=200, help="train sentences (each in every voice)")
     parser.add_argument("--partners", type=int, default=2, help="source voices per target utterance")
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--frames", type=int, default=96, help="frames per crop (1.5 s)")
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=CHECKPOINT)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    rng = np.random.default_rng(args.seed)
+    rng = start_run(args)
     t0 = time.time()
 
     corpus = parallel_logmels("train", args.sentences, PARALLEL_VOICES, rng)

@@ -9,7 +9,6 @@ with the best validation mel distance is kept. One thread by default.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
@@ -21,7 +20,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from models.common.budget import CpuBudget
+from models.common.budget import CpuBudget, budget_parser, start_run
 from models.common.checkpoint import load_checkpoint
 from models.speech.data import make_noise, mix_at_snr, reverberate
 from models.speech.voice.corpus import EVAL_VOICES, TRAIN_VOICES, speak_corpus
@@ -71,26 +70,18 @@ def validate(model: ISTFTVocoder, clips: list[np.ndarray]) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, default=30.0, help="training budget in CPU minutes")
-    parser.add_argument("--max-wall-minutes", type=float, default=90.0, help="stop after this much wall time")
+    parser = budget_parser(__doc__, minutes=30.0, max_wall_minutes=90.0, lr=0.001, out=CHECKPOINT)
     parser.add_argument("--max-steps", type=int, default=None, help="stop after this many steps")
     parser.add_argument("--per-voice", type=int, default=90, help="training sentences per voice")
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--frames", type=int, default=32, help="crop length in mel frames")
-    parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--mel-weight", type=float, default=10.0, help="weight of the mel L1 loss")
     parser.add_argument("--flite-weight", type=float, default=1.0,
                         help="sampling weight of flite clips (its voices are built from real recordings) vs espeak-ng")
     parser.add_argument("--room-prob", type=float, default=0.0, help="share of crops given reverb and/or a noise floor")
     parser.add_argument("--init", type=Path, default=None, help="continue from this checkpoint (fine-tuning)")
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=CHECKPOINT)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    rng = np.random.default_rng(args.seed)
+    rng = start_run(args)
     t0 = time.time()
 
     utterances = speak_corpus("train", TRAIN_VOICES, args.per_voice)

@@ -6,9 +6,12 @@ crowded machine from stretching a run without bound.
 """
 from __future__ import annotations
 
+import argparse
 import math
 import time
+from pathlib import Path
 
+import numpy as np
 import torch
 
 
@@ -31,3 +34,23 @@ class CpuBudget:
         fraction = min(self.cpu_minutes() * 60 / self.seconds, 1.0)
         for group in opt.param_groups:
             group["lr"] = peak * 0.5 * (1 + math.cos(math.pi * fraction))
+
+
+def budget_parser(doc: str, minutes: float, max_wall_minutes: float, lr: float, out: Path) -> argparse.ArgumentParser:
+    """The options every CPU-budgeted training script shares (budget, lr, threads, seed, output);
+    each script adds its own data and model options to it."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=minutes, help="training budget in CPU minutes")
+    parser.add_argument("--max-wall-minutes", type=float, default=max_wall_minutes, help="stop after this much wall time")
+    parser.add_argument("--lr", type=float, default=lr)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=out)
+    return parser
+
+
+def start_run(args: argparse.Namespace) -> np.random.Generator:
+    """Apply the shared options (torch threads and seed); the numpy generator the run draws from."""
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    return np.random.default_rng(args.seed)
