@@ -20,7 +20,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from models.common.checkpoint import load_checkpoint, load_model, save_checkpoint
+from models.common.checkpoint import load_checkpoint, load_model, save_half
 from models.speech.voice.features import cepstra, speech_frames
 from models.speech.voice.istftnet import ConvNeXtBlock
 
@@ -57,9 +57,8 @@ class ContentEncoder(nn.Module):
 
 
 def save_encoder(model: ContentEncoder, path: Path, info: dict) -> Path:
-    """fp16 weights (half the size; matching needs no more precision) plus architecture and record."""
-    tensors = {k: v.half() for k, v in model.state_dict().items()}
-    return save_checkpoint(path, tensors, {**asdict(model.config), **info})
+    """fp16 weights (frame matching needs no more precision) plus architecture and record."""
+    return save_half(path, model, {**asdict(model.config), **info})
 
 
 @functools.cache

@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from models.common.checkpoint import load_checkpoint, load_model, save_checkpoint
+from models.common.checkpoint import load_checkpoint, load_model, save_half
 from models.speech.voice.content import content_features
 from models.speech.voice.features import speech_frames
 from models.speech.voice.istftnet import ConvNeXtBlock
@@ -110,7 +110,7 @@ def sample(model: FlowVC, content: torch.Tensor, prompt: torch.Tensor, steps: in
 
 
 def save_flow(model: FlowVC, path: Path, info: dict) -> Path:
-    return save_checkpoint(path, {k: v.half() for k, v in model.state_dict().items()}, {**asdict(model.config), **info})
+    return save_half(path, model, {**asdict(model.config), **info})
 
 
 @functools.cache

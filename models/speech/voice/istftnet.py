@@ -19,7 +19,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from models.common.checkpoint import load_checkpoint, save_checkpoint
+from models.common.checkpoint import load_checkpoint, save_half
 from models.speech.voice.features import MEL, MelConfig, istft, log_mel_from_magnitude, magnitude_from_mel, stft
 
 CHECKPOINT = Path(__file__).resolve().parents[3] / "assets" / "voice" / "istftnet.safetensors"
@@ -83,9 +83,8 @@ def parameter_count(model: nn.Module) -> int:
 
 
 def save_vocoder(model: ISTFTVocoder, path: Path, extra: dict) -> Path:
-    """fp16 weights keep the checkpoint small; the model computes in fp32 after loading."""
-    tensors = {k: v.half() for k, v in model.state_dict().items()}
-    return save_checkpoint(path, tensors, {"vocoder": asdict(model.cfg), "mel": model.mel.as_dict(), **extra})
+    """Config plus the mel settings it was trained for (loading refuses a mismatch)."""
+    return save_half(path, model, {"vocoder": asdict(model.cfg), "mel": model.mel.as_dict(), **extra})
 
 
 @functools.cache
