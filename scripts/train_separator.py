@@ -2,6 +2,7 @@
 
     python scripts/train_separator.py --minutes 35
     python scripts/train_separator.py --minutes 130 --resume --blocks 6 --speed 0.1 --lr 6e-4 --threads 2
+    python scripts/train_separator.py --minutes 125 --resume --blocks 9 --speed 0.1 --lr 5e-4 --threads 2
 
 Data: the cached pool of clean train utterances (models.speech.data; voices and sentences
 disjoint from validation/test), two different utterances per mixture at -5..5 dB relative

@@ -20,9 +20,9 @@ shared out, so the outputs always sum to the mixture) instead of unconstrained c
 measured here, overfitting one batch reached 10.4 dB SI-SDR in 40 steps vs 4.2 dB for complex
 masks, and full training with complex masks stayed at 0 dB for 400 steps; the input is
 power-law compressed (|X|^0.3) like FRCRN's. Also a 32 ms window at 16 ms hop (the paper:
-40/10 ms), 20 bands, N = 32 features and 6 unshared blocks (the paper shares one block's weights across repeats to save
+40/10 ms), 20 bands, N = 32 features and 9 unshared blocks (the paper shares one block's weights across repeats to save
 parameters; here compute, not parameters, is the limit). The shipped model was trained with 3 blocks
-and then grown to 6 (:meth:`TigerLite.grow`).
+and then grown to 6 and to 9 (:meth:`TigerLite.grow`).
 """
 from __future__ import annotations
 
