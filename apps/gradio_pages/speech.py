@@ -14,6 +14,7 @@ from models.common.audio import save_wav
 from models.common.errors import InputError
 from models.speech import pipeline
 from models.speech.data import NOISE_KINDS
+from models.speech.separate.chunking import CHUNK_S
 
 ENGINE_NAMES = ["PaperLab FRCRN", "DeepFilterNet3", "RNNoise", "Spectral gating"]
 EXAMPLE, UPLOAD, RECORD = "Built-in example", "Upload a file", "Record"
@@ -120,7 +121,8 @@ def build(page: gr.Blocks) -> None:
             with gr.Column(scale=1, min_width=300):
                 s_source, s_upload, s_recording = _input_widgets("The example mixes two unseen voices.")
                 level = gr.Slider(-10, 10, value=0, step=1, label="Example: speaker 2 level (dB)")
-                length = gr.Slider(4, 60, value=4, step=1, label="Example length (s); > 8 s is processed in aligned chunks")
+                length = gr.Slider(4, 60, value=4, step=1,
+                                   label=f"Example length (s); > {CHUNK_S:.0f} s is processed in aligned chunks")
                 s_seed = gr.Number(value=1, precision=0, label="Example number")
                 s_run = gr.Button("Separate", variant="primary")
             with gr.Column(scale=2):
